@@ -1,0 +1,176 @@
+"""Cleaning, sentence splitting, tokenising and stemming of free-text comments.
+
+Everything here runs in time linear in the input: comments come from a public form, so
+emoji floods, pasted HTML, control characters and 2,000-character "words" all arrive.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Pulse comments are a few sentences; anything longer is pasted material. Capping it
+# bounds the cost of one comment whatever the form lets through.
+MAX_CHARS = 8_000
+
+# Tokens longer than this are never words (URLs, base64, keyboard mashing).
+MAX_TOKEN_CHARS = 40
+
+_SCRIPT_OPEN = re.compile(r"<(script|style)\b[^<>]{0,500}>", re.IGNORECASE)
+_SCRIPT_CLOSE = {
+    "script": re.compile(r"</script\s*>", re.IGNORECASE),
+    "style": re.compile(r"</style\s*>", re.IGNORECASE),
+}
+# A bounded character class keeps this linear: no nested quantifiers.
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,500}>")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+_ELONGATED = re.compile(r"(\w)\1{2,}")
+_SPACES = re.compile(r"[ \t\f\v]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+
+# Emoji carry real sentiment in short comments; map the common ones to the emoticons the
+# scorer knows and drop the rest, so a flood of them costs one pass and scores nothing.
+_EMOJI_POSITIVE = set("😀😃😄😁😊🙂😍🥰👍👏🎉💯✅🙌😎🤩❤💚💙")
+_EMOJI_NEGATIVE = set("😞😠😡👎🙁☹😢😭😤😩😫🤬💩😒😔❌🤦")
+
+# Formatting characters that reorder or hide text (bidi overrides, zero-width joiners)
+# and C0/C1 controls: none of them carries meaning for scoring.
+_INVISIBLE = {
+    cp: None
+    for cp in [*range(0, 9), 11, 12, *range(14, 32), *range(127, 160)]
+    + [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF]
+}
+_NEWLINES = {0x0D: "\n", 0x2028: "\n", 0x2029: "\n", 0x85: "\n"}
+
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs mr mrs ms dr st no approx inc ltd co dept est fig jan feb mar apr jun "
+    "jul aug sep sept oct nov dec mon tue wed thu fri".split()
+)
+_BOUNDARY = re.compile(r"[.!?]+[\"'’”)\]]*\s+|\n+|;\s+(?=[A-Z])")
+
+_TOKEN = re.compile(
+    r"""
+    [^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*   # words, contractions, hyphenated compounds
+    | \d+(?:[.,:/]\d+)*%?                      # numbers, times, dates, percentages
+    | [:;=8][-o^']?[()\]\[dDpP/\\|*]           # western emoticons
+    | <3
+    | [!?,;:]                                  # punctuation that carries structure
+    """,
+    re.VERBOSE,
+)
+
+
+def _strip_scripts(text: str) -> str:
+    """Remove <script>/<style> blocks with a forward-only scan (linear in length)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        opened = _SCRIPT_OPEN.search(text, pos)
+        if opened is None:
+            out.append(text[pos:])
+            break
+        out.append(text[pos : opened.start()])
+        closed = _SCRIPT_CLOSE[opened.group(1).lower()].search(text, opened.end())
+        if closed is None:
+            break
+        pos = closed.end()
+    return " ".join(out)
+
+
+def _map_symbols(text: str) -> str:
+    """Turn known emoji into emoticons and other pictographs into spaces."""
+    if text.isascii():
+        return text
+    chars: list[str] = []
+    for ch in text:
+        if ch in _EMOJI_POSITIVE:
+            chars.append(" :) ")
+        elif ch in _EMOJI_NEGATIVE:
+            chars.append(" :( ")
+        elif ord(ch) > 0x2000 and unicodedata.category(ch) in ("So", "Sk", "Cs", "Co", "Cn"):
+            chars.append(" ")
+        else:
+            chars.append(ch)
+    return "".join(chars)
+
+
+def normalise(text: str) -> str:
+    """Clean hostile or messy input into plain text that the scorer can read."""
+    if not text:
+        return ""
+    text = text[:MAX_CHARS]
+    text = text.translate(_NEWLINES).translate(_INVISIBLE)
+    text = _strip_scripts(text)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _map_symbols(text)
+    text = _URL.sub(" ", text)
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = _ELONGATED.sub(r"\1\1", text)
+    text = _SPACES.sub(" ", text)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split normalised text into sentences on end punctuation and line breaks."""
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start()
+        piece = text[start:end]
+        if match.group(0).startswith(".") and _ends_with_abbreviation(piece):
+            continue
+        sentence = text[start : match.end()].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _ends_with_abbreviation(piece: str) -> bool:
+    """True when the text before a full stop ends in an abbreviation or an initial."""
+    last = piece.rsplit(None, 1)[-1] if piece.strip() else ""
+    last = last.lower().lstrip("(\"'")
+    return (len(last) == 1 and last.isalpha()) or last in _ABBREVIATIONS
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word, number, emoticon and structural punctuation tokens."""
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if len(token) > MAX_TOKEN_CHARS:
+            continue
+        # Emoticons keep their case (":D" vs ":d" differ only in spelling).
+        tokens.append(token if token[0] in ":;=8<" and len(token) > 1 else token.lower())
+    return tokens
+
+
+def stem(word: str) -> str:
+    """Crude suffix stripper so that 'delays', 'delayed' and 'delay' compare equal."""
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 5 and w.endswith("ing"):
+        w = _undouble(w[:-3])
+    elif len(w) > 4 and w.endswith("ed"):
+        w = _undouble(w[:-2])
+    elif len(w) > 4 and w.endswith("es"):
+        w = w[:-2]
+    elif len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+def _undouble(w: str) -> str:
+    """Drop a doubled final consonant left by stripping a suffix ('slipp' -> 'slip')."""
+    if len(w) > 2 and w[-1] == w[-2] and w[-1] not in "aeiouls":
+        return w[:-1]
+    return w

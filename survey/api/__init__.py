@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1 (bearer tokens)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from survey.api import views  # noqa: E402,F401

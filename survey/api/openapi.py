@@ -1,0 +1,73 @@
+"""The OpenAPI 3.1 document for /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+POINT = {
+    "type": "object",
+    "properties": {
+        "wave_id": {"type": "integer"},
+        "answers": {"type": "integer"},
+        **{
+            name: {"type": ["number", "null"]}
+            for name in ("satisfaction", "trust", "communication", "partnership", "estimates")
+        },
+        "sentiment": {"type": ["number", "null"], "minimum": -1, "maximum": 1},
+    },
+}
+
+
+def _get(summary: str, schema: dict, params: list[dict] | None = None) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": params or [],
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+                "401": {"description": "No valid token", "content": {"application/json": {"schema": ERROR}}},
+                "404": {"description": "Not found or not yours", "content": {"application/json": {"schema": ERROR}}},
+            },
+        }
+    }
+
+
+def document() -> dict[str, Any]:
+    """The API description, built from the same shapes the views return."""
+    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    rel_id = {"name": "relationship_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Rapport API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {"type": "object"},
+                            },
+                        }
+                    },
+                },
+                "TrendPoint": POINT,
+            },
+        },
+        "paths": {
+            "/projects": _get("Projects you may see", {"type": "object"}),
+            "/projects/{code}/relationships": _get(
+                "Relationships of a project with their latest trend values", {"type": "object"}, [code]
+            ),
+            "/relationships/{relationship_id}/trend": _get(
+                "A relationship's trend over waves", {"type": "object"}, [rel_id]
+            ),
+        },
+    }

@@ -1,0 +1,61 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from survey.config import load_settings
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: RAPPORT_* keys in `config` override the environment, others go to Flask."""
+    config = dict(config or {})
+    environ = {**os.environ, **{k: str(v) for k, v in config.items() if k.startswith("RAPPORT_")}}
+    settings = load_settings(environ)
+
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        REMEMBER_COOKIE_SECURE=settings.production,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.update({k: v for k, v in config.items() if not k.startswith("RAPPORT_")})
+    app.extensions["rapport.settings"] = settings
+    logging.basicConfig(level=logging.INFO)
+
+    from survey.web import auth, errors, security, session
+
+    session.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+
+    from survey.api import bp as api_bp
+    from survey.capture import bp as capture_bp
+    from survey.dashboard import bp as dashboard_bp
+    from survey.web import health, vendor
+
+    app.register_blueprint(capture_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(vendor.bp)
+    security.csrf.exempt(api_bp)
+    if not settings.production:
+        from survey.devmail import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+    return app

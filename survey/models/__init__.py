@@ -1,0 +1,50 @@
+"""The data model. Importing this package registers every table on SQLModel.metadata."""
+
+from survey.models.base import utcnow
+from survey.models.outbox import OutboxEvent
+from survey.models.people import ApiToken, Role, User
+from survey.models.projects import (
+    Project,
+    Rag,
+    Relationship,
+    Stakeholder,
+    StakeholderKind,
+    StatusReport,
+)
+from survey.models.responses import Answer, CommentScore, RelationshipTrend, Response
+from survey.models.surveys import (
+    Dimension,
+    Invitation,
+    Question,
+    QuestionKind,
+    SurveyTemplate,
+    Wave,
+    WaveProject,
+    WaveStatus,
+)
+
+__all__ = [
+    "Answer",
+    "ApiToken",
+    "CommentScore",
+    "Dimension",
+    "Invitation",
+    "OutboxEvent",
+    "Project",
+    "Question",
+    "QuestionKind",
+    "Rag",
+    "Relationship",
+    "RelationshipTrend",
+    "Response",
+    "Role",
+    "Stakeholder",
+    "StakeholderKind",
+    "StatusReport",
+    "SurveyTemplate",
+    "User",
+    "Wave",
+    "WaveProject",
+    "WaveStatus",
+    "utcnow",
+]

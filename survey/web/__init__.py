@@ -1,0 +1,1 @@
+"""Pieces every blueprint shares: the request session, login, security headers, errors."""

@@ -1,0 +1,68 @@
+"""Login for PMs, admins and viewers (Flask-Login, CSRF-protected form)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, login_required, login_user, logout_user
+from sqlmodel import select
+
+from survey.models import User
+from survey.passwords import check_password
+from survey.web.session import get_session
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The logged-in user, or None if they were removed or deactivated."""
+    if not user_id.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an attacker's ?next=https://evil must not redirect off-site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        if not urlsplit(target).netloc:
+            return target
+    return url_for("dashboard.portfolio")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    """Show the login form and sign the user in."""
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()
+        password = request.form.get("password", "")
+        user = get_session().exec(select(User).where(User.email == email)).first()
+        if user is None or not user.active or not check_password(user.password_hash, password):
+            error = "Email or password is not right."
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, email=email), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():  # type: ignore[no-untyped-def]
+    """Sign out."""
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Login and the login pages."""
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
