@@ -111,7 +111,7 @@ def band(health: float | None) -> str | None:
     """The green/amber/red band of a health score, or None for no score."""
     if health is None:
         return None
-    if health > GREEN_MIN:
+    if health >= GREEN_MIN:
         return GREEN
     if health >= AMBER_MIN:
         return AMBER

@@ -174,3 +174,45 @@ def _undouble(w: str) -> str:
     if len(w) > 2 and w[-1] == w[-2] and w[-1] not in "aeiouls":
         return w[:-1]
     return w
+
+
+# Function words frequent in English comments; other-language lists exclude words that
+# are also English ("a", "in", "die", "van") so English text never counts as foreign.
+_ENGLISH_STOPWORDS = frozenset(
+    "the a an and or but of to in on at for with is are was were be been it this that "
+    "they we i you he she our their my your not no have has had do does did will would "
+    "can could should from by as about so very just there what who when how all".split()
+)
+_FOREIGN_STOPWORDS = frozenset(
+    # French, German, Spanish, Italian, Dutch, Portuguese
+    "le la les des du et est une un pas pour que qui dans sur avec ce cette sont nous vous "
+    "ils elle très mais être été "
+    "der das und ist nicht ein eine zu mit auf für von sich dem den wir sie es auch sehr "
+    "aber ich wird sind "
+    "el los las del y en por con para una muy pero está lo "
+    "il della che non sono molto ma anche gli di è "
+    "het een niet zijn ook maar wij zij heeft wordt "
+    "não uma com mas muito são também".split()
+)
+_MIN_WORDS_FOR_STOPWORD_TEST = 4
+
+
+def looks_non_english(text: str, tokens: list[str]) -> bool:
+    """Cheap guess that a comment is not English (mostly non-Latin script or foreign stopwords)."""
+    letters = latin = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            if ord(ch) < 0x250:
+                latin += 1
+    if letters >= 3 and latin < letters * 0.5:
+        return True
+    words = [t for t in tokens if t[0].isalpha()]
+    if len(words) < _MIN_WORDS_FOR_STOPWORD_TEST:
+        return False
+    english = sum(1 for w in words if w in _ENGLISH_STOPWORDS)
+    foreign = sum(1 for w in words if w in _FOREIGN_STOPWORDS)
+    if foreign >= 2 and foreign > english:
+        return True
+    # A longer comment with no English function word at all but some foreign ones.
+    return len(words) >= 6 and english == 0 and foreign >= 1

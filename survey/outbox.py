@@ -37,7 +37,9 @@ def dispatch(session: Session, redis_url: str, event_ids: Iterable[int]) -> int:
         ):
             break  # Redis is down: the sweeper retries the rest.
         session.execute(
-            update(OutboxEvent).where(col(OutboxEvent.id) == event_id).values(dispatched_at=utcnow())
+            update(OutboxEvent)
+            .where(col(OutboxEvent.id) == event_id)
+            .values(dispatched_at=utcnow())
         )
         sent += 1
     session.commit()

@@ -32,7 +32,9 @@ def enqueue(
     conn = redis_for(redis_url)
     try:
         if job_id is not None:
-            existing = Job.fetch(job_id, connection=conn) if conn.exists(f"rq:job:{job_id}") else None
+            existing = (
+                Job.fetch(job_id, connection=conn) if conn.exists(f"rq:job:{job_id}") else None
+            )
             if existing is not None and existing.get_status(refresh=False) in ("queued", "started"):
                 return True
         Queue(queue, connection=conn).enqueue(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -29,6 +30,8 @@ from workers import context, mail, rendering
 log = logging.getLogger(__name__)
 
 SENDER = Address(display_name="Rapport", addr_spec="pulse@rapport.invalid")
+# Long header values (List-Unsubscribe URLs) must stay plain text, not RFC 2047 encoded words.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 
 
@@ -88,15 +91,17 @@ def compose(settings: Settings, session: Session, invitation: Invitation) -> Ema
         "first_question": first,
         "unsubscribe_url": f"{url}/unsubscribe",
     }
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = header_safe(f"{project.name}: how are we doing? (1 minute)")
     message["From"] = SENDER
     message["To"] = Address(display_name=header_safe(stakeholder.name), addr_spec=stakeholder.email)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = f"<invitation-{invitation.id}.w{wave.id}@rapport.invalid>"
-    message["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>, <mailto:{SENDER.addr_spec}?subject=unsubscribe>"
+    message["List-Unsubscribe"] = (
+        f"<{ctx['unsubscribe_url']}>, <mailto:{SENDER.addr_spec}?subject=unsubscribe>"
+    )
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(rendering.render("email/invitation.txt", **ctx))
+    message.set_content(rendering.render("email/invitation.txt", **ctx), cte="8bit")
     message.add_alternative(rendering.render("email/invitation.html", **ctx), subtype="html")
     return message
 

@@ -44,7 +44,9 @@ def deliver_smtp(url: str, message: EmailMessage) -> None:
     try:
         if parts.scheme == "smtps":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, parts.port or 465, timeout=SMTP_TIMEOUT_SECONDS,
+                host,
+                parts.port or 465,
+                timeout=SMTP_TIMEOUT_SECONDS,
                 context=ssl.create_default_context(),
             )
         else:

@@ -26,8 +26,14 @@ def _get(summary: str, schema: dict, params: list[dict] | None = None) -> dict[s
             "parameters": params or [],
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
-                "401": {"description": "No valid token", "content": {"application/json": {"schema": ERROR}}},
-                "404": {"description": "Not found or not yours", "content": {"application/json": {"schema": ERROR}}},
+                "401": {
+                    "description": "No valid token",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
+                "404": {
+                    "description": "Not found or not yours",
+                    "content": {"application/json": {"schema": ERROR}},
+                },
             },
         }
     }
@@ -36,7 +42,12 @@ def _get(summary: str, schema: dict, params: list[dict] | None = None) -> dict[s
 def document() -> dict[str, Any]:
     """The API description, built from the same shapes the views return."""
     code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-    rel_id = {"name": "relationship_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    rel_id = {
+        "name": "relationship_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Rapport API", "version": "1"},
@@ -64,7 +75,9 @@ def document() -> dict[str, Any]:
         "paths": {
             "/projects": _get("Projects you may see", {"type": "object"}),
             "/projects/{code}/relationships": _get(
-                "Relationships of a project with their latest trend values", {"type": "object"}, [code]
+                "Relationships of a project with their latest trend values",
+                {"type": "object"},
+                [code],
             ),
             "/relationships/{relationship_id}/trend": _get(
                 "A relationship's trend over waves", {"type": "object"}, [rel_id]

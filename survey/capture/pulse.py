@@ -59,8 +59,10 @@ def read_form(questions: Sequence[Question], data: Mapping[str, str]) -> PulseFo
     """Validate every question's field; unknown fields are ignored."""
     form = PulseForm()
     for question in questions:
-        raw = (data.get(question.key) or "").strip() if question.kind != QuestionKind.text else (
-            data.get(question.key) or ""
+        raw = (
+            (data.get(question.key) or "").strip()
+            if question.kind != QuestionKind.text
+            else (data.get(question.key) or "")
         )
         form.raw[question.key] = raw
         if question.kind in SCALE_RANGES:

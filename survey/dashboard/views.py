@@ -52,7 +52,9 @@ def project(code: str):  # type: ignore[no-untyped-def]
         status=queries.latest_status(session, project_id=found.id),
         rows=queries.relationship_rows(session, project_id=found.id),
         comments=queries.recent_comments(session, project_id=found.id),
-        figure=charts.trend_figure(trend, title=f"{found.name}: relationship trend") if trend else None,
+        figure=charts.trend_figure(trend, title=f"{found.name}: relationship trend")
+        if trend
+        else None,
     )
 
 

@@ -33,7 +33,14 @@ def mailbox():  # type: ignore[no-untyped-def]
     rows = []
     for path in _messages()[:500]:
         message = _parse(path)
-        rows.append({"name": path.name, "to": message["To"], "subject": message["Subject"], "date": message["Date"]})
+        rows.append(
+            {
+                "name": path.name,
+                "to": message["To"],
+                "subject": message["Subject"],
+                "date": message["Date"],
+            }
+        )
     return render_template("devmail/mailbox.html", rows=rows, folder=settings().mailbox_dir)
 
 
@@ -49,4 +56,6 @@ def message(name: str):  # type: ignore[no-untyped-def]
     part = parsed.get_body(preferencelist=("plain",))
     text = part.get_content() if part is not None else ""
     links = re.findall(r"https?://\S+", text)
-    return render_template("devmail/message.html", message=parsed, text=text, links=links, name=name)
+    return render_template(
+        "devmail/message.html", message=parsed, text=text, links=links, name=name
+    )

@@ -197,6 +197,13 @@ def test_evaluate_rules_on_troubled_project() -> None:
     assert found["trust_drop:relationship:1"].severity == CRITICAL
 
 
+def test_evaluate_rules_green_but_sliding_is_a_warning() -> None:
+    # Health 100 -> 91.1 -> 82.1: still green, but fallen two waves in a row.
+    sliding = rel(1, 3, ratings={"trust": [5.0, 4.5, 4.0]}, answered=[True, True, True])
+    found = evaluate_rules(ProjectSnapshot(8, "CRM", "green", [sliding]))
+    assert [(c.key, c.severity) for c in found] == [("watermelon:project:8", WARNING)]
+
+
 def test_evaluate_rules_honest_red_report_has_no_watermelon() -> None:
     keys = [c.key for c in evaluate_rules(troubled_project("red"))]
     assert not any(k.startswith("watermelon") for k in keys)

@@ -165,8 +165,11 @@ def test_drop_against_trailing_mean_by_hand() -> None:
 
 
 def test_drop_tolerates_float_means() -> None:
-    # (4.2 + 3.8 + 4.0) / 3 is a hair under 4.0 in binary; a fall to 3.0 is still a full point.
-    change = drop_change([4.2, 3.8, 4.0, 3.0], "trust")
+    # Wave means 13/3 (answers 4, 4, 5) then 10/3 (3, 3, 4): exactly one point lower, but the
+    # floating-point difference comes out as -0.9999999999999996.
+    previous, current = dimension_means([{"t": 4}, {"t": 4}, {"t": 5}])["t"][0], 10 / 3
+    assert current - previous > -1.0
+    change = drop_change([previous, current], "trust")
     assert change is not None and change.delta == pytest.approx(-1.0)
 
 

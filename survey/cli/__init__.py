@@ -1,0 +1,34 @@
+"""The `rapport` command line. User mistakes end in one clear line and exit status 1."""
+
+from __future__ import annotations
+
+import click
+
+from survey.cli.accounts import token_group, user_group
+from survey.cli.database import db_group, demo
+from survey.cli.processes import scheduler, up, web, worker
+from survey.config import ConfigError, load_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Rapport: pulse surveys and relationship health for IT project teams."""
+
+
+for command in (up, web, worker, scheduler, db_group, demo, user_group, token_group):
+    main.add_command(command)
+
+try:
+    from survey.cli.evaluate import evaluate
+
+    main.add_command(evaluate)
+except ImportError:  # pragma: no cover - the evaluation harness is optional in slim installs
+    pass
+
+
+def settings_or_fail():  # type: ignore[no-untyped-def]
+    """Settings, or a one-line error for a configuration mistake."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -1,0 +1,5 @@
+"""`python -m survey.cli` runs the `rapport` command."""
+
+from survey.cli import main
+
+main()

@@ -1,0 +1,72 @@
+"""`rapport user create` and `rapport token create`."""
+
+from __future__ import annotations
+
+import click
+from pydantic import ValidationError
+from sqlmodel import select
+
+from survey import db
+from survey.models import Role, User
+from survey.models.people import UserCreate
+from survey.passwords import hash_password
+
+
+@click.group("user")
+def user_group() -> None:
+    """Dashboard accounts."""
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="", help="Display name (defaults to the email's local part).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="pm", show_default=True)
+@click.password_option(help="Prompted for when not given.")
+def user_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a PM, admin or viewer account."""
+    from survey.cli import settings_or_fail
+
+    try:
+        data = UserCreate(
+            email=email.strip().lower(),
+            name=name or email.split("@")[0],
+            role=Role(role),
+            password=password,
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise click.ClickException(f"{problem['loc'][0]}: {problem['msg']}") from exc
+    settings = settings_or_fail()
+    with db.session_scope(settings.database_url) as session:
+        if session.exec(select(User).where(User.email == data.email)).first():
+            raise click.ClickException(f"a user with email {data.email} already exists")
+        session.add(
+            User(
+                email=data.email,
+                name=data.name,
+                role=data.role,
+                password_hash=hash_password(data.password),
+            )
+        )
+    click.echo(f"created {data.role.value} {data.email}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """API bearer tokens."""
+
+
+@token_group.command("create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--label", default="", help="What the token is for.")
+def token_create(email: str, label: str) -> None:
+    """Create an API token; it is printed once and stored only as a hash."""
+    from survey.api.tokens import issue
+    from survey.cli import settings_or_fail
+
+    settings = settings_or_fail()
+    with db.session_scope(settings.database_url) as session:
+        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise click.ClickException(f"no user with email {email}")
+        click.echo(issue(session, user=user, label=label))

@@ -1,0 +1,88 @@
+"""The built-in survey templates."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from survey.models import Dimension, Question, QuestionKind, SurveyTemplate
+
+RELATIONSHIP_PULSE = "Relationship pulse"
+
+# (key, prompt, kind, dimension, required)
+PULSE_QUESTIONS = (
+    (
+        "satisfaction",
+        "Overall, how satisfied are you with how the project is going?",
+        QuestionKind.scale_1_5,
+        Dimension.satisfaction,
+        True,
+    ),
+    (
+        "trust",
+        "How much do you trust the status and estimates the project team gives you?",
+        QuestionKind.scale_1_5,
+        Dimension.trust,
+        True,
+    ),
+    (
+        "communication",
+        "Do you get the right information at the right frequency?",
+        QuestionKind.scale_1_5,
+        Dimension.communication,
+        True,
+    ),
+    (
+        "partnership",
+        "Does the IT team work with you, rather than just for you?",
+        QuestionKind.scale_1_5,
+        Dimension.partnership,
+        True,
+    ),
+    (
+        "comment",
+        "What is one thing we should start, stop or keep doing?",
+        QuestionKind.text,
+        Dimension.other,
+        False,
+    ),
+)
+
+
+def relationship_pulse(session: Session) -> SurveyTemplate:
+    """The default template, created on first use."""
+    template = session.exec(
+        select(SurveyTemplate).where(SurveyTemplate.name == RELATIONSHIP_PULSE)
+    ).first()
+    if template is not None:
+        return template
+    template = SurveyTemplate(
+        name=RELATIONSHIP_PULSE,
+        intro="Four ratings and one question: about a minute.",
+    )
+    session.add(template)
+    session.flush()
+    for order, (key, prompt, kind, dimension, required) in enumerate(PULSE_QUESTIONS):
+        session.add(
+            Question(
+                template_id=template.id,  # type: ignore[arg-type]
+                key=key,
+                prompt=prompt,
+                kind=kind,
+                dimension=dimension,
+                required=required,
+                order=order,
+            )
+        )
+    session.flush()
+    return template
+
+
+def questions_of(session: Session, template_id: int) -> list[Question]:
+    """A template's questions in order."""
+    return list(
+        session.exec(
+            select(Question)
+            .where(Question.template_id == template_id)
+            .order_by(col(Question.order), col(Question.id))
+        ).all()
+    )

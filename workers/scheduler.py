@@ -1,0 +1,124 @@
+"""The scheduler: periodic jobs driven by state in the database, one active at a time."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from survey import db, outbox, queue
+from survey.config import Settings
+from survey.models import Wave, WaveStatus, utcnow
+from workers import context
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "rapport:scheduler:lock"
+LOCK_TTL_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the scheduler runs every `every` seconds."""
+
+    name: str
+    every: float
+    run: Callable[[Settings], object]
+
+
+def sweep_outbox(settings: Settings) -> int:
+    """Re-dispatch events that never reached Redis (or whose worker died)."""
+    with db.session_scope(settings.database_url) as session:
+        return outbox.sweep(session, settings.redis_url)
+
+
+def advance_waves(settings: Settings) -> int:
+    """Open scheduled waves whose time has come (and send them); close expired ones."""
+    now = utcnow()
+    changed = 0
+    with db.session_scope(settings.database_url) as session:
+        for wave in session.exec(
+            select(Wave).where(col(Wave.status).in_([WaveStatus.scheduled, WaveStatus.open]))
+        ):
+            if wave.status == WaveStatus.scheduled and wave.opens_at <= now:
+                wave.status = WaveStatus.open
+            elif wave.status == WaveStatus.open and wave.closes_at <= now:
+                wave.status = WaveStatus.closed
+            else:
+                continue
+            session.add(wave)
+            changed += 1
+        session.commit()
+        opened = session.exec(select(Wave.id).where(Wave.status == WaveStatus.open)).all()
+    for wave_id in opened:
+        # Sending is idempotent (only unsent invitations go out), so re-enqueueing is safe.
+        queue.enqueue(
+            settings.redis_url,
+            "mail",
+            "workers.invitations.send_wave_invitations",
+            wave_id,
+            job_id=f"send-wave-{wave_id}",
+        )
+    return changed
+
+
+PERIODIC = (
+    Periodic("sweep-outbox", 2.0, sweep_outbox),
+    Periodic("advance-waves", 30.0, advance_waves),
+)
+
+
+def _hold_lock(settings: Settings, me: str) -> bool:
+    client = queue.redis_for(settings.redis_url)
+    if client.set(LOCK_KEY, me, nx=True, ex=LOCK_TTL_SECONDS):
+        return True
+    if client.get(LOCK_KEY) == me.encode():
+        client.expire(LOCK_KEY, LOCK_TTL_SECONDS)
+        return True
+    return False
+
+
+def run_forever(tick: float = 0.5) -> None:
+    """Run the periodic jobs until SIGTERM/SIGINT; stand by while another scheduler acts."""
+    settings = context.settings()
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    last_run = {p.name: 0.0 for p in PERIODIC}
+    active = False
+    while not stopping:
+        try:
+            holding = _hold_lock(settings, me)
+        except Exception as exc:  # Redis down: keep trying, the DB still holds all state.
+            log.warning("scheduler cannot reach redis: %s", exc)
+            holding = False
+        if holding != active:
+            log.info("scheduler %s %s", me, "is active" if holding else "stands by")
+            active = holding
+        if holding:
+            for periodic in PERIODIC:
+                if time.monotonic() - last_run[periodic.name] >= periodic.every:
+                    last_run[periodic.name] = time.monotonic()
+                    try:
+                        periodic.run(settings)
+                    except Exception:
+                        log.exception("periodic job %s failed", periodic.name)
+        time.sleep(tick)
+    try:
+        client = queue.redis_for(settings.redis_url)
+        if client.get(LOCK_KEY) == me.encode():
+            client.delete(LOCK_KEY)
+    except Exception:  # noqa: S110 - shutting down anyway; the lock expires on its own
+        pass
