@@ -202,7 +202,9 @@ def snapshot_health_series(snapshot: ProjectSnapshot) -> list[float | None]:
     for rel in snapshot.relationships:
         # Ratings may carry dimensions that do not feed health (estimates); leave them out here.
         ratings = {k: v for k, v in rel.ratings.items() if k in RATING_DIMENSIONS}
-        health = relationship_health_series(ratings, rel.sentiment, rel.answered)
+        # An empty sentiment series is the dataclass default: no comments, not a misaligned series.
+        sentiment = rel.sentiment or [None] * len(rel.answered)
+        health = relationship_health_series(ratings, sentiment, rel.answered)
         series.append((health, float(rel.influence)))
     return project_health_series(series)
 

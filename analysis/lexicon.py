@@ -101,7 +101,9 @@ _WORDS: dict[str, float] = {
     "ripoff": -0.7, "rip-off": -0.7, "scam": -0.8, "cheaply": -0.4, "lousy": -0.7,
     "worthless": -0.8, "avoid": -0.4, "beware": -0.5, "useless": -0.6, "hate": -0.8,
     "hated": -0.8, "horrible": -0.9, "fault": -0.4, "faults": -0.4, "noisy": -0.3,
-    "worth": 0.3,
+    "worth": 0.3, "horrendous": -0.9, "dreadful": -0.8, "appalling": -0.9,
+    "atrocious": -0.9, "abysmal": -0.9, "fantasic": 0.6, "plus": 0.2, "pluses": 0.3,
+    "plusses": 0.3, "hype": -0.3,
 }
 
 # Multi-word expressions, matched on exact lower-case tokens before single words, so
@@ -138,7 +140,13 @@ _PHRASES: dict[str, float] = {
     "hats off": 0.7, "on the ball": 0.6, "on top of": 0.4, "over-promised": -0.6,
     "over promised": -0.6, "under-delivered": -0.7, "under delivered": -0.7,
     "not enough": -0.3, "overly optimistic": -0.4, "too optimistic": -0.4,
-    "highly recommend": 0.7, "need better": -0.3, "needs better": -0.3,
+    "highly recommend": 0.7, "no excuse": -0.6, "exceeded expectations": 0.7,
+    "exceeded our expectations": 0.7, "exceeded my expectations": 0.7,
+    "exceeded the budget": -0.6, "save your money": -0.6, "don't buy": -0.6,
+    "look elsewhere": -0.5, "don't waste": -0.6, "do not waste": -0.6,
+    "don't hold your breath": -0.5, "doesn't work": -0.6, "does not work": -0.6,
+    "didn't work": -0.6, "did not work": -0.6, "not working": -0.6, "isn't working": -0.6,
+    "never worked": -0.6, "won't work": -0.5, "wasn't working": -0.6, "need better": -0.3, "needs better": -0.3,
     "need clearer": -0.3, "needs to be better": -0.3, "need to be better": -0.3,
 }
 
@@ -182,7 +190,7 @@ NEGATORS = frozenset(
 # Negators that are themselves negative when nothing assessable follows
 # ("a complete lack of updates", "without any warning").
 NEGATIVE_NEGATORS = MappingProxyType(
-    {"lack": -0.4, "lacks": -0.4, "lacking": -0.4, "absence": -0.3, "without": -0.2}
+    {"lack": -0.4, "lacks": -0.4, "lacking": -0.4, "absence": -0.3}
 )
 
 # Things whose absence is a complaint ("no updates", "never got an answer").
@@ -193,6 +201,16 @@ ABSENCE_NOUNS = frozenset(
     "idea contact".split()
 )
 ABSENCE_POLARITY = -0.4
+
+# Function words a negation reaches across without using up its scope ("not a good").
+SCOPE_TRANSPARENT = frozenset(
+    "a an the to be been being is are was were am of it its us we i me my our you your "
+    "them they any at all that this for in on with so".split()
+)
+
+# Modal frames that turn praise into a wish for what is missing ("would be nice").
+WISH_MODALS = frozenset({"would", "could", "should", "might"})
+WISH_FACTOR = -0.3
 
 # Words after a negator that cancel the flip ("not only", "nothing but").
 NEGATION_BREAKERS = frozenset({"only", "just", "but", "least", "wait", "doubt"})

@@ -9,7 +9,6 @@ thing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 from textblob.en.taggers import PatternTagger
 
@@ -38,7 +37,6 @@ _LEADING_NOISE = frozenset(
 )
 
 
-@lru_cache(maxsize=1024)
 def _tag(sentence: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Tag a tokenised sentence without re-tokenising it."""
     tags = _TAGGER.tag(" ".join(sentence), tokenize=False)

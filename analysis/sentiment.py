@@ -24,8 +24,8 @@ ANALYZER_VERSION = "rapport-2"
 # signal a delivery lead should act on.
 NEUTRAL_BAND = 0.1
 
-# How far (in tokens) a negator reaches: "never tells us the truth" spans four.
-NEGATION_SCOPE = 4
+# How many content words a negator reaches across ("never tells us the truth").
+NEGATION_SCOPE = 3
 # "not good" is clearly bad, "not bad" only mildly good (an old, well-attested asymmetry).
 NEGATE_POSITIVE = -0.7
 NEGATE_NEGATIVE = -0.4
@@ -129,6 +129,8 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
         polarity = max(-1.0, min(1.0, polarity * boost))
         if scope > 0:
             polarity *= NEGATE_POSITIVE if polarity > 0 else NEGATE_NEGATIVE
+        elif polarity > 0 and _after_wish(tokens, i):
+            polarity *= lx.WISH_FACTOR
         hits.append(_Hit(polarity, subjectivity, clause_weight))
         negator, scope, boost = None, 0, 1.0
 
@@ -175,7 +177,7 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
             elif scope and tok in lx.ABSENCE_NOUNS:
                 hits.append(_Hit(lx.ABSENCE_POLARITY, 0.5, clause_weight))
                 negator, scope = None, 0
-            elif scope:
+            elif scope and tok not in lx.SCOPE_TRANSPARENT:
                 scope -= 1
                 if not scope:
                     expire()
@@ -187,6 +189,15 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     polarity = sum(h.polarity * h.weight for h in hits) / total
     subjectivity = sum(h.subjectivity * h.weight for h in hits) / total
     return polarity * _mood_factor(tokens, polarity), min(1.0, subjectivity), True
+
+
+def _after_wish(tokens: list[str], i: int) -> bool:
+    """True when a word just before position i sits in 'would be' / 'could have been'."""
+    window = tokens[max(0, i - 5) : i]
+    for j, tok in enumerate(window):
+        if tok in lx.WISH_MODALS and ("be" in window[j + 1 :] or "been" in window[j + 1 :]):
+            return True
+    return False
 
 
 def _phrase_at(tokens: list[str], i: int) -> tuple[int, float | None] | None:
