@@ -106,6 +106,55 @@ _WORDS: dict[str, float] = {
     "plusses": 0.3, "hype": -0.3,
 }
 
+# General sentiment verbs and nouns (TextBlob's lexicon is mostly adjectives), the
+# vocabulary of reviews, emails and the news that any comment box also receives.
+_GENERAL: dict[str, float] = {
+    "liked": 0.4, "likes": 0.3, "enjoys": 0.5, "adore": 0.7, "impresses": 0.5,
+    "satisfied": 0.5, "satisfying": 0.5, "wow": 0.4, "yay": 0.6, "lol": 0.3, "haha": 0.4,
+    "congrats": 0.7, "congratulations": 0.7, "blessed": 0.6, "won": 0.3, "winning": 0.4,
+    "succeed": 0.5, "succeeded": 0.5, "excels": 0.6, "shines": 0.5, "rocks": 0.5,
+    "smile": 0.5, "smiles": 0.5, "laugh": 0.4, "fun": 0.4, "cry": -0.5, "crying": -0.6,
+    "hurt": -0.5, "hurts": -0.5, "bored": -0.5, "dislike": -0.5, "disliked": -0.5,
+    "annoy": -0.5, "annoys": -0.5, "irritating": -0.6, "irritated": -0.5, "upset": -0.5,
+    "fear": -0.4, "scared": -0.5, "damn": -0.3, "damaged": -0.5, "damage": -0.4,
+    "scratched": -0.4, "cracked": -0.5, "leaks": -0.4, "leaking": -0.4, "freezes": -0.5,
+    "froze": -0.5, "dead": -0.5, "dies": -0.5, "malfunction": -0.6, "malfunctioned": -0.6,
+    "flaw": -0.4, "flaws": -0.4, "flawed": -0.5, "flawless": 0.8, "flawlessly": 0.8,
+    "complained": -0.4, "refused": -0.5, "rejected": -0.4, "denied": -0.4, "lost": -0.3,
+    "lose": -0.3, "losing": -0.3, "mistake": -0.4, "mistakes": -0.4, "weakness": -0.4,
+    "weaknesses": -0.4, "strength": 0.3, "strengths": 0.3, "benefit": 0.3, "benefits": 0.3,
+    "advantage": 0.3, "bonus": 0.4, "pleasure": 0.5, "joy": 0.6, "delight": 0.6,
+    "gem": 0.6, "breeze": 0.5, "bargain": 0.5, "crisp": 0.4, "vibrant": 0.5, "sturdy": 0.5,
+    "durable": 0.5, "intuitive": 0.6, "handy": 0.4, "versatile": 0.5, "user-friendly": 0.6,
+    "tedious": -0.5, "clumsy": -0.5, "inconvenient": -0.5, "inconvenience": -0.4,
+    "limitation": -0.3, "limitations": -0.3, "trouble": -0.4, "troubles": -0.4,
+    "troublesome": -0.5, "headache": -0.5, "headaches": -0.5, "ugh": -0.5, "argh": -0.5,
+    "meh": -0.3, "yuck": -0.6, "sigh": -0.3, "ouch": -0.4, "crappy": -0.7, "shoddy": -0.7,
+    "overheats": -0.5, "overheating": -0.5, "garbled": -0.5, "blurry": -0.5,
+    "grainy": -0.4, "fuzzy": -0.3, "repair": -0.3, "replacement": -0.2,
+    "disappoint": -0.6, "disappoints": -0.6, "quits": -0.5, "pricey": -0.3,
+    "affordable": 0.4, "inexpensive": 0.3, "worthwhile": 0.5, "underwhelming": -0.5,
+    "underwhelmed": -0.5, "unimpressed": -0.5, "unsatisfied": -0.5, "dissatisfied": -0.6,
+    "unsatisfactory": -0.6, "pleasing": 0.5, "upsetting": -0.6, "shame": -0.5,
+    "shameful": -0.7, "pity": -0.4, "helpless": -0.5, "victim": -0.4, "victims": -0.4,
+    "abuse": -0.7, "kill": -0.5, "killed": -0.5, "die": -0.5, "death": -0.6, "war": -0.5,
+    "attack": -0.5, "attacks": -0.5, "crisis": -0.6, "violence": -0.7, "murder": -0.8,
+    "crime": -0.5, "corrupt": -0.7, "corruption": -0.7, "fraud": -0.7, "threat": -0.4,
+    "threatens": -0.4, "danger": -0.5, "loss": -0.4, "losses": -0.4, "poverty": -0.5,
+    "suffer": -0.6, "suffering": -0.6, "suffered": -0.6, "tragedy": -0.8, "peace": 0.5,
+    "freedom": 0.4, "hero": 0.6, "heroes": 0.6, "celebrate": 0.6, "celebration": 0.5,
+    "achievement": 0.6, "achieved": 0.4, "improve": 0.3, "improves": 0.3, "thrive": 0.6,
+    "thriving": 0.6, "honor": 0.4, "honour": 0.4, "respect": 0.4, "respected": 0.4,
+    "admire": 0.6, "admirable": 0.6, "kindness": 0.6, "compassion": 0.5, "courage": 0.5,
+    "wisdom": 0.5, "genius": 0.6, "beauty": 0.6, "beautifully": 0.7, "elegant": 0.6,
+    "masterpiece": 0.9, "absurd": -0.6, "nonsense": -0.6, "idiot": -0.8, "idiots": -0.8,
+    "stupidity": -0.7, "greedy": -0.6, "greed": -0.6, "selfish": -0.6, "liar": -0.8,
+    "cheat": -0.7, "cheated": -0.7, "hypocrisy": -0.7, "hypocritical": -0.7,
+    "scandal": -0.7, "outrage": -0.7, "disgrace": -0.8, "disgraceful": -0.8,
+    "insult": -0.6, "insulting": -0.7, "blunder": -0.6, "incompetence": -0.8,
+    "negligence": -0.7, "miss": -0.3, "sick": -0.4, "tired": -0.3, "awesome": 0.8,
+}
+
 # Multi-word expressions, matched on exact lower-case tokens before single words, so
 # "over budget" is read as one negative unit rather than as "over" plus "budget".
 _PHRASES: dict[str, float] = {
@@ -146,7 +195,8 @@ _PHRASES: dict[str, float] = {
     "look elsewhere": -0.5, "don't waste": -0.6, "do not waste": -0.6,
     "don't hold your breath": -0.5, "doesn't work": -0.6, "does not work": -0.6,
     "didn't work": -0.6, "did not work": -0.6, "not working": -0.6, "isn't working": -0.6,
-    "never worked": -0.6, "won't work": -0.5, "wasn't working": -0.6, "need better": -0.3, "needs better": -0.3,
+    "never worked": -0.6, "value for money": 0.5, "ripped off": -0.7, "locks up": -0.5,
+    "locked up": -0.5, "killing it": 0.6, "won't work": -0.5, "wasn't working": -0.6, "need better": -0.3, "needs better": -0.3,
     "need clearer": -0.3, "needs to be better": -0.3, "need to be better": -0.3,
 }
 
@@ -246,7 +296,7 @@ EMOTICONS = MappingProxyType(
     }
 )
 
-WORDS = MappingProxyType(_WORDS)
+WORDS = MappingProxyType({**_GENERAL, **_WORDS})
 PHRASES = MappingProxyType({tuple(k.split()): v for k, v in _PHRASES.items()})
 NEUTRAL_PHRASE_TOKENS = frozenset(tuple(p.split()) for p in NEUTRAL_PHRASES)
 MAX_PHRASE_TOKENS = max(len(k) for k in (*PHRASES, *NEUTRAL_PHRASE_TOKENS))

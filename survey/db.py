@@ -17,7 +17,7 @@ _lock = threading.Lock()
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _tune_sqlite(dbapi_connection, _record) -> None:
     # WAL lets readers proceed while one writer commits; NORMAL sync is durable in WAL mode.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -229,7 +229,7 @@ def _respond(
     questions: dict,
     level: float,
     when,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     comment = _comment(rng, level)
     response = Response(
         invitation_id=invitation.id,

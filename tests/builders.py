@@ -26,29 +26,42 @@ _seq = count(1)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
-def make_user(session: Session, *, email: str | None = None, role: Role = Role.pm,
-              password: str = "demo") -> User:
+def make_user(
+    session: Session, *, email: str | None = None, role: Role = Role.pm, password: str = "demo"
+) -> User:
     n = next(_seq)
-    user = User(email=email or f"user{n}@example.com", name=f"User {n}", role=role,
-                password_hash=hash_password(password))
+    user = User(
+        email=email or f"user{n}@example.com",
+        name=f"User {n}",
+        role=role,
+        password_hash=hash_password(password),
+    )
     session.add(user)
     session.commit()
     return user
 
 
-def make_project(session: Session, *, pm: User, code: str | None = None,
-                 name: str = "Finance ERP") -> Project:
+def make_project(
+    session: Session, *, pm: User, code: str | None = None, name: str = "Finance ERP"
+) -> Project:
     project = Project(code=code or f"P{next(_seq)}", name=name, pm_id=pm.id)
     session.add(project)
     session.commit()
     return project
 
 
-def make_relationship(session: Session, *, project: Project, name: str = "Maria Chen",
-                      influence: int = 3, interest: int = 3) -> Relationship:
+def make_relationship(
+    session: Session,
+    *,
+    project: Project,
+    name: str = "Maria Chen",
+    influence: int = 3,
+    interest: int = 3,
+) -> Relationship:
     n = next(_seq)
-    stakeholder = Stakeholder(name=name, email=f"stakeholder{n}@example.com",
-                              influence=influence, interest=interest)
+    stakeholder = Stakeholder(
+        name=name, email=f"stakeholder{n}@example.com", influence=influence, interest=interest
+    )
     session.add(stakeholder)
     session.commit()
     relationship = Relationship(project_id=project.id, stakeholder_id=stakeholder.id)
@@ -57,12 +70,18 @@ def make_relationship(session: Session, *, project: Project, name: str = "Maria 
     return relationship
 
 
-def make_wave(session: Session, *, project: Project, status: WaveStatus = WaveStatus.open,
-              days_left: int = 7) -> Wave:
+def make_wave(
+    session: Session, *, project: Project, status: WaveStatus = WaveStatus.open, days_left: int = 7
+) -> Wave:
     template = relationship_pulse(session)
     now = utcnow()
-    wave = Wave(template_id=template.id, title="Test pulse", opens_at=now - timedelta(days=1),
-                closes_at=now + timedelta(days=days_left), status=status)
+    wave = Wave(
+        template_id=template.id,
+        title="Test pulse",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=days_left),
+        status=status,
+    )
     session.add(wave)
     session.commit()
     session.add(WaveProject(wave_id=wave.id, project_id=project.id))
@@ -70,13 +89,18 @@ def make_wave(session: Session, *, project: Project, status: WaveStatus = WaveSt
     return wave
 
 
-def make_invitation(session: Session, *, wave: Wave, relationship: Relationship,
-                    secret: str = TEST_SECRET) -> tuple[Invitation, str]:
+def make_invitation(
+    session: Session, *, wave: Wave, relationship: Relationship, secret: str = TEST_SECRET
+) -> tuple[Invitation, str]:
     """An invitation and its raw token (the one in the email link)."""
     salt = new_salt()
     raw = invitation_token(secret, salt)
-    invitation = Invitation(wave_id=wave.id, relationship_id=relationship.id, token_salt=salt,
-                            token_hash=token_hash(raw))
+    invitation = Invitation(
+        wave_id=wave.id,
+        relationship_id=relationship.id,
+        token_salt=salt,
+        token_hash=token_hash(raw),
+    )
     session.add(invitation)
     session.commit()
     return invitation, raw
@@ -92,5 +116,10 @@ def make_invited(session: Session, **wave_args) -> tuple[Invitation, str, Projec
     return invitation, raw, project
 
 
-GOOD_ANSWERS = {"satisfaction": "4", "trust": "2", "communication": "3", "partnership": "4",
-                "comment": "Good people, but the dates keep moving."}
+GOOD_ANSWERS = {
+    "satisfaction": "4",
+    "trust": "2",
+    "communication": "3",
+    "partnership": "4",
+    "comment": "Good people, but the dates keep moving.",
+}

@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 
 from survey import create_app, db, migrate
 from survey.embedded_redis import EmbeddedRedis
+from tests.builders import TEST_SECRET
 from workers import context
 
-from tests.builders import TEST_SECRET
 PG_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL", "")
 
 

@@ -81,7 +81,7 @@ def recompute_trend(session: Session, *, relationship_id: int, wave_id: int) -> 
         .where(col(Question.kind) == QuestionKind.scale_1_5)
         .where(col(Question.dimension) != Dimension.other)
     ).all()
-    per_response: dict[int, dict[str, float | None]] = {}
+    per_response: dict[int | None, dict[str, float | None]] = {}
     for response_id, dimension, value in rows:
         per_response.setdefault(response_id, {})[str(dimension)] = value
     means = trends.dimension_means(per_response.values())

@@ -14,7 +14,7 @@ from survey.web.session import get_session
 TREND_FIELDS = ("satisfaction", "trust", "communication", "partnership", "estimates", "sentiment")
 
 
-def _not_found(what: str):  # type: ignore[no-untyped-def]
+def _not_found(what: str):
     return jsonify(error_body("not_found", f"No such {what}.")), 404
 
 
@@ -26,14 +26,14 @@ def _point(point: RelationshipTrend | None) -> dict | None:
 
 
 @bp.get("/openapi.json")
-def openapi_document():  # type: ignore[no-untyped-def]
+def openapi_document():
     """The OpenAPI document describing this API."""
     return jsonify(openapi.document())
 
 
 @bp.get("/projects")
 @require_token
-def projects():  # type: ignore[no-untyped-def]
+def projects():
     """Projects the token's user may see."""
     session = get_session()
     out = []
@@ -52,7 +52,7 @@ def projects():  # type: ignore[no-untyped-def]
 
 @bp.get("/projects/<code>/relationships")
 @require_token
-def project_relationships(code: str):  # type: ignore[no-untyped-def]
+def project_relationships(code: str):
     """Each relationship of a project with its latest trend values."""
     session = get_session()
     project = queries.project_for(session, user=g.api_user, code=code)
@@ -87,7 +87,7 @@ def _stakeholder(stakeholder: Stakeholder) -> dict:
 
 @bp.get("/relationships/<int:relationship_id>/trend")
 @require_token
-def relationship_trend(relationship_id: int):  # type: ignore[no-untyped-def]
+def relationship_trend(relationship_id: int):
     """A relationship's points over waves, with sentiment."""
     session = get_session()
     relationship = queries.relationship_for(

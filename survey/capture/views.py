@@ -22,7 +22,7 @@ from survey.web.security import csrf
 from survey.web.session import get_session, settings
 
 
-def _load(token: str):  # type: ignore[no-untyped-def]
+def _load(token: str):
     """The invitation behind a token and its context; 404 for unknown or tampered tokens."""
     session = get_session()
     if not 20 <= len(token) <= 100:
@@ -50,12 +50,12 @@ def _load(token: str):  # type: ignore[no-untyped-def]
     return invitation, wave, context
 
 
-def _closed_page(context: dict):  # type: ignore[no-untyped-def]
+def _closed_page(context: dict):
     return render_template("capture/closed.html", **context), 410
 
 
 @bp.get("/<token>")
-def pulse_form(token: str):  # type: ignore[no-untyped-def]
+def pulse_form(token: str):
     """The pulse, pre-filled from saved answers or from a rating clicked in the email."""
     invitation, wave, context = _load(token)
     if not wave.is_open(utcnow()):
@@ -69,7 +69,7 @@ def pulse_form(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<token>")
-def pulse_submit(token: str):  # type: ignore[no-untyped-def]
+def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
     invitation, wave, context = _load(token)
     if not wave.is_open(utcnow()):
@@ -95,14 +95,14 @@ def pulse_submit(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<token>/thanks")
-def thanks(token: str):  # type: ignore[no-untyped-def]
+def thanks(token: str):
     """Thank the stakeholder and tell them they can change their answers."""
     invitation, wave, context = _load(token)
     return render_template("capture/thanks.html", token=token, **context)
 
 
 @bp.get("/<token>/unsubscribe")
-def unsubscribe_confirm(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe_confirm(token: str):
     """Ask before unsubscribing: a link scanner's GET must not opt anyone out."""
     _invitation, _wave, context = _load(token)
     return render_template("capture/unsubscribe.html", token=token, done=False, **context)
@@ -110,7 +110,7 @@ def unsubscribe_confirm(token: str):  # type: ignore[no-untyped-def]
 
 @csrf.exempt
 @bp.post("/<token>/unsubscribe")
-def unsubscribe(token: str):  # type: ignore[no-untyped-def]
+def unsubscribe(token: str):
     """Opt out of further pulses (RFC 8058 one-click POSTs carry no cookie or CSRF token)."""
     _invitation, _wave, context = _load(token)
     stakeholder = context["stakeholder"]

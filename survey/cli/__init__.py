@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - the evaluation harness is optional in 
     pass
 
 
-def settings_or_fail():  # type: ignore[no-untyped-def]
+def settings_or_fail():
     """Settings, or a one-line error for a configuration mistake."""
     try:
         return load_settings()

@@ -38,7 +38,7 @@ def _python(*args: str) -> str:
     help="Seed demo data when the database is empty.",
 )
 def up(host: str, port: int, worker_count: int, demo: bool) -> None:
-    """Start everything: Redis (embedded unless RAPPORT_REDIS_URL is set), web, workers, scheduler."""
+    """Start Redis (embedded unless RAPPORT_REDIS_URL is set), web, workers and scheduler."""
     from honcho.manager import Manager
 
     from survey import demo as demo_data
@@ -98,7 +98,7 @@ def up(host: str, port: int, worker_count: int, demo: bool) -> None:
     sys.exit(manager.returncode or 0)
 
 
-def _banner(host: str, port: int, settings, demo: bool) -> None:  # type: ignore[no-untyped-def]
+def _banner(host: str, port: int, settings, demo: bool) -> None:
     click.echo("")
     click.echo(f"  Rapport is starting on http://{host}:{port}")
     if demo:

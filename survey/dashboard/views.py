@@ -12,14 +12,14 @@ from survey.web.session import get_session
 
 
 @bp.get("/")
-def index():  # type: ignore[no-untyped-def]
+def index():
     """Send people to their portfolio (or the login page)."""
     return redirect(url_for("dashboard.portfolio"))
 
 
 @bp.get("/portfolio")
 @login_required
-def portfolio():  # type: ignore[no-untyped-def]
+def portfolio():
     """Every project the user may see with reported status and latest measured scores."""
     session = get_session()
     cards = []
@@ -39,7 +39,7 @@ def portfolio():  # type: ignore[no-untyped-def]
 
 @bp.get("/projects/<code>")
 @login_required
-def project(code: str):  # type: ignore[no-untyped-def]
+def project(code: str):
     """One project: relationships, their latest scores, trend chart and recent comments."""
     session = get_session()
     found = queries.project_for(session, user=current_user, code=code)
@@ -60,7 +60,7 @@ def project(code: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/relationships/<int:relationship_id>")
 @login_required
-def relationship(relationship_id: int):  # type: ignore[no-untyped-def]
+def relationship(relationship_id: int):
     """One stakeholder on one project over time."""
     session = get_session()
     found = queries.relationship_for(session, user=current_user, relationship_id=relationship_id)

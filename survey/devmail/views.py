@@ -28,7 +28,7 @@ def _parse(path: Path) -> email.message.EmailMessage:
 
 
 @bp.get("/")
-def mailbox():  # type: ignore[no-untyped-def]
+def mailbox():
     """Every message the development transport has written, newest first."""
     rows = []
     for path in _messages()[:500]:
@@ -45,7 +45,7 @@ def mailbox():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<name>")
-def message(name: str):  # type: ignore[no-untyped-def]
+def message(name: str):
     """One message: headers, the plain-text part and its links."""
     if not NAME.match(name):
         abort(404)

@@ -18,7 +18,7 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _page(status: int, title: str, message: str):  # type: ignore[no-untyped-def]
+def _page(status: int, title: str, message: str):
     if _wants_json():
         return jsonify(error_body(title.lower().replace(" ", "_"), message)), status
     return render_template("error.html", title=title, message=message), status
@@ -28,11 +28,11 @@ def init_app(app: Flask) -> None:
     """Register handlers for the errors users can meet."""
 
     @app.errorhandler(400)
-    def bad_request(_e):  # type: ignore[no-untyped-def]
+    def bad_request(_e):
         return _page(400, "Bad request", "The request could not be understood.")
 
     @app.errorhandler(CSRFError)
-    def csrf_error(_e):  # type: ignore[no-untyped-def]
+    def csrf_error(_e):
         return _page(
             400,
             "Form expired",
@@ -41,19 +41,19 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(403)
-    def forbidden(_e):  # type: ignore[no-untyped-def]
+    def forbidden(_e):
         return _page(403, "Forbidden", "You do not have access to this page.")
 
     @app.errorhandler(404)
-    def not_found(_e):  # type: ignore[no-untyped-def]
+    def not_found(_e):
         return _page(404, "Not found", "There is nothing here. Check the link you followed.")
 
     @app.errorhandler(413)
-    def too_large(_e):  # type: ignore[no-untyped-def]
+    def too_large(_e):
         return _page(413, "Too large", "The request is larger than Rapport accepts.")
 
     @app.errorhandler(OperationalError)
-    def database_busy(_e):  # type: ignore[no-untyped-def]
+    def database_busy(_e):
         response, status = _page(
             503,
             "Busy",

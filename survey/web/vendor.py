@@ -13,6 +13,6 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @bp.get("/vendor/plotly.min.js")
-def plotly_js():  # type: ignore[no-untyped-def]
+def plotly_js():
     """The plotly.js bundle that matches the installed Python package."""
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=86400)
