@@ -18,7 +18,7 @@ from textblob.en import sentiment as _pattern_lexicon
 # inflections mean the same thing.
 _WORDS: dict[str, float] = {
     # schedule and cost
-    "slipped": -0.5, "slip": -0.4, "slipping": -0.5, "slippage": -0.5, "late": -0.5,
+    "slipped": -0.5, "slip": -0.4, "dropped": -0.3, "imposed": -0.4, "dictated": -0.4, "slipping": -0.5, "slippage": -0.5, "late": -0.5,
     "lateness": -0.5, "delay": -0.4, "delayed": -0.5, "overran": -0.6, "overrun": -0.6,
     "overrunning": -0.6, "overdue": -0.5, "overspend": -0.5, "overspent": -0.5,
     "behind": -0.3, "postponed": -0.3, "rescheduled": -0.2, "overpriced": -0.5,
@@ -61,7 +61,7 @@ _WORDS: dict[str, float] = {
     "well-organised": 0.5, "well-organized": 0.5, "organised": 0.4, "organized": 0.4,
     "disorganised": -0.6, "disorganized": -0.6, "resolved": 0.4, "solved": 0.4,
     "fixed": 0.3, "improved": 0.4, "improvement": 0.3, "improving": 0.3, "progress": 0.3,
-    "success": 0.6, "successfully": 0.5, "win": 0.4, "works": 0.2, "worked": 0.2,
+    "success": 0.6, "successfully": 0.5, "win": 0.4,
     "fail": -0.6, "failed": -0.6, "failure": -0.6, "failing": -0.6, "fails": -0.6,
     "broken": -0.6, "broke": -0.5, "breaks": -0.4, "crash": -0.5, "crashed": -0.5,
     "crashes": -0.5, "bug": -0.3, "bugs": -0.4, "buggy": -0.6, "defect": -0.3,
@@ -93,7 +93,7 @@ _WORDS: dict[str, float] = {
     "reassurance": 0.4, "valuable": 0.6, "invaluable": 0.8, "insightful": 0.6,
     "impressive": 0.7, "enjoy": 0.5, "enjoyed": 0.5, "love": 0.6, "loved": 0.6,
     "loves": 0.6, "favourite": 0.5, "favorite": 0.5, "perfectly": 0.7, "alright": 0.3,
-    "ok": 0.3, "okay": 0.3, "brilliant": 0.8, "superb": 0.8, "outstanding": 0.8,
+    "ok": 0.1, "okay": 0.1, "brilliant": 0.8, "superb": 0.8, "outstanding": 0.8,
     "stellar": 0.8,
     # general complaint vocabulary (reviews, emails)
     "junk": -0.7, "garbage": -0.7, "crap": -0.7, "rubbish": -0.6, "stinks": -0.6,
@@ -101,9 +101,14 @@ _WORDS: dict[str, float] = {
     "ripoff": -0.7, "rip-off": -0.7, "scam": -0.8, "cheaply": -0.4, "lousy": -0.7,
     "worthless": -0.8, "avoid": -0.4, "beware": -0.5, "useless": -0.6, "hate": -0.8,
     "hated": -0.8, "horrible": -0.9, "fault": -0.4, "faults": -0.4, "noisy": -0.3,
-    "worth": 0.3, "horrendous": -0.9, "dreadful": -0.8, "appalling": -0.9,
+    "worth": 0.3, "understands": 0.3, "understood": 0.3, "understand": 0.1, "grasp": 0.2,
+    "informed": 0.3, "highlight": 0.5, "vanish": -0.4, "vanished": -0.4, "undone": -0.4,
+    "embarrassing": -0.6, "carefully": 0.3, "box-ticking": -0.5, "horrendous": -0.9, "dreadful": -0.8, "appalling": -0.9,
     "atrocious": -0.9, "abysmal": -0.9, "fantasic": 0.6, "plus": 0.2, "pluses": 0.3,
     "plusses": 0.3, "hype": -0.3,
+    # misspellings common enough in free-text comments to be worth knowing
+    "improvment": 0.4, "helpfull": 0.6, "sucess": 0.6, "succesful": 0.6, "sucessful": 0.6,
+    "dissapointing": -0.6, "disapointing": -0.6, "frustated": -0.6, "realy": 0.0,
 }
 
 # General sentiment verbs and nouns (TextBlob's lexicon is mostly adjectives), the
@@ -152,7 +157,8 @@ _GENERAL: dict[str, float] = {
     "cheat": -0.7, "cheated": -0.7, "hypocrisy": -0.7, "hypocritical": -0.7,
     "scandal": -0.7, "outrage": -0.7, "disgrace": -0.8, "disgraceful": -0.8,
     "insult": -0.6, "insulting": -0.7, "blunder": -0.6, "incompetence": -0.8,
-    "negligence": -0.7, "miss": -0.3, "sick": -0.4, "tired": -0.3, "awesome": 0.8,
+    "negligence": -0.7, "finicky": -0.4, "outperforms": 0.5, "marvel": 0.5,
+    "fortunately": 0.4, "miss": -0.3, "sick": -0.4, "tired": -0.3, "awesome": 0.8,
 }
 
 # Multi-word expressions, matched on exact lower-case tokens before single words, so
@@ -196,7 +202,22 @@ _PHRASES: dict[str, float] = {
     "don't hold your breath": -0.5, "doesn't work": -0.6, "does not work": -0.6,
     "didn't work": -0.6, "did not work": -0.6, "not working": -0.6, "isn't working": -0.6,
     "never worked": -0.6, "value for money": 0.5, "ripped off": -0.7, "locks up": -0.5,
-    "locked up": -0.5, "killing it": 0.6, "won't work": -0.5, "wasn't working": -0.6, "need better": -0.3, "needs better": -0.3,
+    "locked up": -0.5, "killing it": 0.6, "twice as long": -0.4, "run over": -0.3,
+    "runs over": -0.3, "know their stuff": 0.6, "knows his stuff": 0.6,
+    "knows her stuff": 0.6, "knows their stuff": 0.6, "talking down": -0.5,
+    "talk down": -0.5, "talked down": -0.5, "count on": 0.5, "rely on": 0.4,
+    "stayed late": 0.3, "rock solid": 0.7, "rock-solid": 0.7, "plain english": 0.3,
+    "took the time": 0.4, "takes the time": 0.4, "out of date": -0.3, "still waiting": -0.4,
+    "still can't": -0.4, "still cannot": -0.4, "still no": -0.4, "nobody knows": -0.4,
+    "no one knows": -0.4, "nobody seems to know": -0.4, "no relation to reality": -0.5,
+    "confidence is low": -0.5, "low confidence": -0.5, "morale is low": -0.5,
+    "low morale": -0.5, "fend for ourselves": -0.5, "taken seriously": 0.4,
+    "broken promises": -0.7, "broken promise": -0.7, "open about": 0.4, "works well": 0.5,
+    "worked well": 0.5, "working well": 0.5, "kept us informed": 0.5, "i like": 0.4,
+    "we like": 0.4, "i liked": 0.4, "we liked": 0.4, "very well": 0.5, "really well": 0.5,
+    "so well": 0.5, "not able": -0.4, "doesn't help": -0.4, "didn't help": -0.4,
+    "drove me nuts": -0.6, "drives me nuts": -0.6, "took forever": -0.5,
+    "takes forever": -0.5, "bang for the buck": 0.5, "spot on": 0.6, "won't work": -0.5, "wasn't working": -0.6, "need better": -0.3, "needs better": -0.3,
     "need clearer": -0.3, "needs to be better": -0.3, "need to be better": -0.3,
 }
 
@@ -208,11 +229,18 @@ NEUTRAL_WORDS = frozenset(
     "normal regular extra additional various public short live key major minor "
     "necessary possible likely own total dear right enough least mean cheap able high "
     "low only much super important available critical close honestly lately frankly "
-    "literally actually".split()
+    "literally actually usually plain issued issuing".split()
 )
 
 # Hedges that TextBlob would otherwise score as sentiment ("kind of", "as well").
-NEUTRAL_PHRASES = frozenset({"kind of", "sort of", "as well", "at least", "pretty much", "as much"})
+NEUTRAL_PHRASES = frozenset(
+    {
+        "kind of", "sort of", "as well", "at least", "pretty much", "as much", "in progress",
+        "work in progress", "to be honest", "to be fair", "in fairness", "to be frank",
+        "if i'm honest", "in all honesty", "no particular", "no further", "no other",
+        "no more", "i understand", "we understand", "no longer",
+    }
+)
 
 # Multipliers for the next sentiment word: boosters above 1, downtoners below.
 INTENSIFIERS = MappingProxyType(
@@ -225,7 +253,7 @@ INTENSIFIERS = MappingProxyType(
         "clearly": 1.2, "super": 1.3, "fairly": 0.8, "rather": 0.9, "somewhat": 0.6,
         "slightly": 0.5, "bit": 0.6, "mostly": 0.8, "largely": 0.8, "generally": 0.9,
         "reasonably": 0.8, "relatively": 0.8, "kinda": 0.7, "marginally": 0.5,
-        "mildly": 0.6, "most": 1.2, "more": 1.1, "less": 0.7, "deeply": 1.4,
+        "mildly": 0.6, "such": 1.2, "most": 1.2, "more": 1.1, "less": 0.7, "deeply": 1.4,
         "thoroughly": 1.3, "exceptionally": 1.5, "remarkably": 1.4, "awfully": 1.4,
     }
 )
@@ -234,7 +262,7 @@ INTENSIFIERS = MappingProxyType(
 NEGATORS = frozenset(
     "not no never cannot cant dont doesnt didnt isnt wasnt arent werent wont wouldnt "
     "couldnt shouldnt havent hasnt hadnt aint nobody nothing none nowhere neither nor "
-    "without hardly barely rarely seldom nor".split()
+    "without hardly barely rarely seldom zero".split()
 )
 
 # Negators that are themselves negative when nothing assessable follows
@@ -248,7 +276,8 @@ ABSENCE_NOUNS = frozenset(
     "update updates response reply replies answer answers feedback communication word "
     "news visibility clarity plan warning notice heads-up notification explanation "
     "acknowledgement acknowledgment callback follow-up detail details information "
-    "idea contact".split()
+    "idea agenda minutes owner ownership accountability direction governance calls "
+    "emails messages training documentation instructions manual".split()
 )
 ABSENCE_POLARITY = -0.4
 
@@ -261,6 +290,17 @@ SCOPE_TRANSPARENT = frozenset(
 # Modal frames that turn praise into a wish for what is missing ("would be nice").
 WISH_MODALS = frozenset({"would", "could", "should", "might"})
 WISH_FACTOR = -0.3
+
+# Verbs that remove a problem: the negative noun after them is good news
+# ("fixed the rounding bug", "caught the issues before go-live").
+REMEDIES = frozenset(
+    "fixed fixes resolved resolves solved solves sorted eliminated removed caught catches "
+    "prevented avoided addressed cleared".split()
+)
+REMEDY_FACTOR = -0.5
+
+# "too" before a word that is not praise is a complaint ("too technical", "too many").
+TOO_POLARITY = -0.3
 
 # Words after a negator that cancel the flip ("not only", "nothing but").
 NEGATION_BREAKERS = frozenset({"only", "just", "but", "least", "wait", "doubt"})
@@ -296,8 +336,10 @@ EMOTICONS = MappingProxyType(
     }
 )
 
-WORDS = MappingProxyType({**_GENERAL, **_WORDS})
-PHRASES = MappingProxyType({tuple(k.split()): v for k, v in _PHRASES.items()})
+WORDS = MappingProxyType(
+    {**_GENERAL, **_WORDS, **{k: v for k, v in _PHRASES.items() if " " not in k}}
+)
+PHRASES = MappingProxyType({tuple(k.split()): v for k, v in _PHRASES.items() if " " in k})
 NEUTRAL_PHRASE_TOKENS = frozenset(tuple(p.split()) for p in NEUTRAL_PHRASES)
 MAX_PHRASE_TOKENS = max(len(k) for k in (*PHRASES, *NEUTRAL_PHRASE_TOKENS))
 
@@ -348,6 +390,6 @@ def lookup(token: str) -> tuple[float, float] | None:
             return None
         if form in WORDS:
             return (WORDS[form], DEFAULT_SUBJECTIVITY)
-        if form in _BASE:
-            return _BASE[form]
-    return None
+    # TextBlob's entries are matched exactly: stripping "based" to "base" would find the
+    # moral sense of "base" (-0.8).
+    return _BASE.get(token)

@@ -20,9 +20,9 @@ from analysis.themes import detect
 
 ANALYZER_VERSION = "rapport-2"
 
-# Polarity within this band reads as neutral: faint praise and mild wording are not a
-# signal a delivery lead should act on.
-NEUTRAL_BAND = 0.1
+# Polarity within this band reads as neutral (the same +-0.05 the public benchmark sets use
+# for TextBlob): a factual sentence that brushes one mild word is not a judgement.
+NEUTRAL_BAND = 0.05
 
 # How many content words a negator reaches across ("never tells us the truth").
 NEGATION_SCOPE = 3
@@ -120,19 +120,22 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     hits: list[_Hit] = []
     negator: str | None = None
     scope = 0
+    remedy = 0
     boost = 1.0
     clause_weight = 1.0
     i, n = 0, len(tokens)
 
     def add(polarity: float, subjectivity: float) -> None:
-        nonlocal negator, scope, boost
+        nonlocal negator, scope, boost, remedy
         polarity = max(-1.0, min(1.0, polarity * boost))
         if scope > 0:
             polarity *= NEGATE_POSITIVE if polarity > 0 else NEGATE_NEGATIVE
+        elif remedy > 0 and polarity < 0:
+            polarity *= lx.REMEDY_FACTOR
         elif polarity > 0 and _after_wish(tokens, i):
             polarity *= lx.WISH_FACTOR
         hits.append(_Hit(polarity, subjectivity, clause_weight))
-        negator, scope, boost = None, 0, 1.0
+        negator, scope, boost, remedy = None, 0, 1.0, 0
 
     def expire() -> None:
         # A "lack of ..." whose object carried no sentiment is still a complaint.
@@ -168,12 +171,20 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
             clause_weight = CONCESSION
         elif _is_negator(tok):
             negator, scope = tok, NEGATION_SCOPE
+        elif tok == "too" and i < n and tokens[i][0].isalpha() and _not_praise(tokens[i]):
+            value = lookup(tokens[i])
+            add(value[0] * 1.3 if value else lx.TOO_POLARITY, 0.6)
+            i += 1
         elif tok in lx.INTENSIFIERS:
             boost = lx.INTENSIFIERS[tok]
         else:
             value = lookup(tok)
             if value is not None:
                 add(*value)
+                if tok in lx.REMEDIES:
+                    remedy = NEGATION_SCOPE
+            elif tok in lx.REMEDIES:
+                remedy = NEGATION_SCOPE
             elif scope and tok in lx.ABSENCE_NOUNS:
                 hits.append(_Hit(lx.ABSENCE_POLARITY, 0.5, clause_weight))
                 negator, scope = None, 0
@@ -181,6 +192,8 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
                 scope -= 1
                 if not scope:
                     expire()
+            elif remedy and tok not in lx.SCOPE_TRANSPARENT:
+                remedy -= 1
     if scope:
         expire()
     total = sum(h.weight for h in hits)
@@ -189,6 +202,12 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     polarity = sum(h.polarity * h.weight for h in hits) / total
     subjectivity = sum(h.subjectivity * h.weight for h in hits) / total
     return polarity * _mood_factor(tokens, polarity), min(1.0, subjectivity), True
+
+
+def _not_praise(token: str) -> bool:
+    """True when a word after 'too' is not itself praise ('too technical', 'too many')."""
+    value = lookup(token)
+    return token not in lx.SCOPE_TRANSPARENT and (value is None or value[0] <= 0)
 
 
 def _after_wish(tokens: list[str], i: int) -> bool:

@@ -41,7 +41,7 @@ class ThemeIndex:
     """Stemmed phrases per theme, indexed by first stem for a single left-to-right pass."""
 
     by_first: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
-    excluded: Mapping[str, tuple[tuple[str, ...], ...]]
+    excluded: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]]
     longest: int
     themes: tuple[str, ...]
 
@@ -83,7 +83,7 @@ def load_definitions(extra_file: str | None = None) -> dict[str, dict[str, list[
 def build_index(definitions: Mapping[str, Mapping[str, Sequence[str]]]) -> ThemeIndex:
     """Compile phrase lists into a lookup keyed by each phrase's first stem."""
     by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    excluded: dict[str, list[tuple[str, ...]]] = {}
+    excluded: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     longest = 1
     for theme, body in definitions.items():
         for phrase in body.get("phrases", ()):
@@ -94,13 +94,13 @@ def build_index(definitions: Mapping[str, Mapping[str, Sequence[str]]]) -> Theme
         for phrase in body.get("exclude", ()):
             stems = _stems(phrase)
             if stems:
-                excluded.setdefault(stems[0], []).append(stems)
+                excluded.setdefault(stems[0], []).append((stems, theme))
                 longest = max(longest, len(stems))
     ordered = [t for t in CORE_THEMES if t in definitions]
     ordered += sorted(t for t in definitions if t not in CORE_THEMES)
     return ThemeIndex(
         by_first={k: tuple(sorted(v, key=lambda e: -len(e[0]))) for k, v in by_first.items()},
-        excluded={k: tuple(sorted(v, key=len, reverse=True)) for k, v in excluded.items()},
+        excluded={k: tuple(v) for k, v in excluded.items()},
         longest=longest,
         themes=tuple(ordered),
     )
@@ -121,23 +121,17 @@ def detect(tokens: Iterable[str], index: ThemeIndex | None = None) -> tuple[str,
     """Sorted theme keys whose phrases occur in the (already tokenised) text."""
     idx = index or current_index()
     stems = [stem(t) for t in tokens]
-    found: set[str] = set()
-    i = 0
-    while i < len(stems):
-        skip = _excluded_length(stems, i, idx)
-        if skip:
-            i += skip
-            continue
-        for phrase, theme in idx.by_first.get(stems[i], ()):
+    # Positions a theme must ignore ("up to date" is not about dates).
+    blocked: dict[str, set[int]] = {}
+    for i, word in enumerate(stems):
+        for phrase, theme in idx.excluded.get(word, ()):
             if tuple(stems[i : i + len(phrase)]) == phrase:
+                blocked.setdefault(theme, set()).update(range(i, i + len(phrase)))
+    found: set[str] = set()
+    for i, word in enumerate(stems):
+        for phrase, theme in idx.by_first.get(word, ()):
+            if theme in found or tuple(stems[i : i + len(phrase)]) != phrase:
+                continue
+            if not blocked.get(theme, set()).intersection(range(i, i + len(phrase))):
                 found.add(theme)
-        i += 1
     return tuple(sorted(found))
-
-
-def _excluded_length(stems: Sequence[str], i: int, idx: ThemeIndex) -> int:
-    """Length of an excluded phrase starting at i ('up to date'), else 0."""
-    for phrase in idx.excluded.get(stems[i], ()):
-        if tuple(stems[i : i + len(phrase)]) == phrase:
-            return len(phrase)
-    return 0

@@ -54,6 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     security.csrf.exempt(api_bp)
+    from survey.web import ratelimit
+
+    ratelimit.init_app(app)
     if not settings.production:
         from survey.devmail import bp as devmail_bp
 

@@ -27,6 +27,8 @@ class Settings:
     secret_key: str
     base_url: str
     env: str
+    # Survey fatigue: at most one pulse invitation per stakeholder in this many days.
+    fatigue_days: int = 14
 
     @property
     def production(self) -> bool:
@@ -78,4 +80,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(home, env_vars.get("RAPPORT_SECRET_KEY"), env),
         base_url=(env_vars.get("RAPPORT_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         env=env,
+        fatigue_days=_positive_int(
+            env_vars.get("RAPPORT_FATIGUE_DAYS"), "RAPPORT_FATIGUE_DAYS", 14
+        ),
     )
+
+
+def _positive_int(raw: str | None, name: str, default: int) -> int:
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of days, not {raw!r}")
+    return int(raw)

@@ -123,3 +123,13 @@ GOOD_ANSWERS = {
     "partnership": "4",
     "comment": "Good people, but the dates keep moving.",
 }
+
+
+def answer_pulse(app, raw: str, answers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A stakeholder answers through the real form, with their own cookies."""
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    page = client.get(f"/s/{raw}")
+    response = client.post(f"/s/{raw}", data={**answers, "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 303, response.text

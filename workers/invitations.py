@@ -1,8 +1,7 @@
-"""Invite relationships to a wave and send the invitation emails."""
+"""Build the invitation and reminder emails of a wave."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from email import policy
@@ -12,7 +11,7 @@ from email.utils import format_datetime
 
 from sqlmodel import Session, col, select
 
-from survey import db
+from survey import waves
 from survey.config import Settings
 from survey.models import (
     Invitation,
@@ -24,15 +23,18 @@ from survey.models import (
     Wave,
     utcnow,
 )
-from survey.passwords import invitation_token, new_salt, token_hash
-from workers import context, mail, rendering
-
-log = logging.getLogger(__name__)
+from survey.passwords import invitation_token
+from workers import rendering
 
 SENDER = Address(display_name="Rapport", addr_spec="pulse@rapport.invalid")
 # Long header values (List-Unsubscribe URLs) must stay plain text, not RFC 2047 encoded words.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+_KIND = re.compile(r"^(invitation|reminder-[1-9])$")
+
+
+class UnsendableMessage(ValueError):
+    """The message cannot be built (e.g. the stored address is not a valid address)."""
 
 
 def header_safe(text: str) -> str:
@@ -44,24 +46,9 @@ def invite(
     session: Session, *, wave: Wave, relationships: Iterable[Relationship], secret_key: str
 ) -> list[Invitation]:
     """Create one invitation per relationship (existing ones are kept, not duplicated)."""
-    existing = set(
-        session.exec(select(Invitation.relationship_id).where(Invitation.wave_id == wave.id)).all()
+    return waves.add_invitations(
+        session, wave=wave, relationships=relationships, secret_key=secret_key
     )
-    created = []
-    for relationship in relationships:
-        if relationship.id in existing:
-            continue
-        salt = new_salt()
-        invitation = Invitation(
-            wave_id=wave.id,  # type: ignore[arg-type]
-            relationship_id=relationship.id,  # type: ignore[arg-type]
-            token_salt=salt,
-            token_hash=token_hash(invitation_token(secret_key, salt)),
-        )
-        session.add(invitation)
-        created.append(invitation)
-    session.flush()
-    return created
 
 
 def survey_url(settings: Settings, invitation: Invitation) -> str:
@@ -69,62 +56,69 @@ def survey_url(settings: Settings, invitation: Invitation) -> str:
     return f"{settings.base_url}/s/{invitation_token(settings.secret_key, invitation.token_salt)}"
 
 
-def compose(settings: Settings, session: Session, invitation: Invitation) -> EmailMessage:
-    """The multipart invitation for one relationship."""
+def message_id(invitation: Invitation, kind: str) -> str:
+    """Stable per invitation and kind: a resent message is recognisably the same one."""
+    return f"<{kind}-{invitation.id}.w{invitation.wave_id}@rapport.invalid>"
+
+
+def _recipient(stakeholder: Stakeholder) -> Address:
+    try:
+        return Address(display_name=header_safe(stakeholder.name), addr_spec=stakeholder.email)
+    except (ValueError, IndexError) as exc:
+        raise UnsendableMessage(f"not a valid email address: {stakeholder.email!r}") from exc
+
+
+def _first_question(session: Session, template_id: int) -> Question | None:
+    return session.exec(
+        select(Question)
+        .where(Question.template_id == template_id, Question.kind == QuestionKind.scale_1_5)
+        .order_by(col(Question.order), col(Question.id))
+    ).first()
+
+
+def compose(
+    settings: Settings, session: Session, invitation: Invitation, kind: str = "invitation"
+) -> EmailMessage:
+    """The multipart invitation (or reminder N) for one relationship."""
+    if not _KIND.match(kind):
+        raise ValueError(f"unknown message kind {kind!r}")
     wave = session.get(Wave, invitation.wave_id)
     relationship = session.get(Relationship, invitation.relationship_id)
     assert wave is not None and relationship is not None
     project = session.get(Project, relationship.project_id)
     stakeholder = session.get(Stakeholder, relationship.stakeholder_id)
     assert project is not None and stakeholder is not None
-    first = session.exec(
-        select(Question)
-        .where(Question.template_id == wave.template_id, Question.kind == QuestionKind.scale_1_5)
-        .order_by(col(Question.order))
-    ).first()
     url = survey_url(settings, invitation)
+    reminder = kind.startswith("reminder-")
     ctx = {
         "stakeholder": stakeholder,
         "project": project,
         "wave": wave,
         "url": url,
-        "first_question": first,
+        "first_question": _first_question(session, wave.template_id),
         "unsubscribe_url": f"{url}/unsubscribe",
+        "reminder": reminder,
+        "confidential": wave.attribution == "confidential",
     }
+    subject = f"{project.name}: how are we doing? (1 minute)"
     message = EmailMessage(policy=MAIL_POLICY)
-    message["Subject"] = header_safe(f"{project.name}: how are we doing? (1 minute)")
+    message["Subject"] = header_safe(f"Reminder: {subject}" if reminder else subject)
     message["From"] = SENDER
-    message["To"] = Address(display_name=header_safe(stakeholder.name), addr_spec=stakeholder.email)
+    message["To"] = _recipient(stakeholder)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<invitation-{invitation.id}.w{wave.id}@rapport.invalid>"
+    message["Message-ID"] = message_id(invitation, kind)
     message["List-Unsubscribe"] = (
         f"<{ctx['unsubscribe_url']}>, <mailto:{SENDER.addr_spec}?subject=unsubscribe>"
     )
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendering.render("email/invitation.txt", **ctx), cte="8bit")
     message.add_alternative(rendering.render("email/invitation.html", **ctx), subtype="html")
     return message
 
 
 def send_wave_invitations(wave_id: int) -> int:
-    """Job: email every unsent invitation of a wave; safe to run twice."""
-    settings = context.settings()
-    sent = 0
-    with db.session_scope(settings.database_url) as session:
-        pending = session.exec(
-            select(Invitation, Stakeholder)
-            .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
-            .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
-            .where(Invitation.wave_id == wave_id, col(Invitation.sent_at).is_(None))
-            .order_by(col(Invitation.id))
-        ).all()
-        for invitation, stakeholder in pending:
-            if stakeholder.unsubscribed_at is not None:
-                continue
-            mail.deliver(settings, compose(settings, session, invitation))
-            invitation.sent_at = utcnow()
-            session.add(invitation)
-            session.commit()  # One commit per message: a crash never resends the ones done.
-            sent += 1
-    log.info("wave %s: %s invitations sent", wave_id, sent)
-    return sent
+    """Job: queue and send everything the wave owes now; safe to run twice."""
+    from workers import deliveries  # deliveries imports this module: import at call time
+
+    return deliveries.send_wave_mail(wave_id)

@@ -1,12 +1,18 @@
-"""Mail transports: a file mailbox for development, SMTP(S) for real mail."""
+"""Mail transports: a file mailbox for development, SMTP(S) for real mail.
+
+A transport is opened once per batch, so one SMTP connection carries a whole wave.
+"""
 
 from __future__ import annotations
 
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from survey.config import Settings
@@ -15,11 +21,19 @@ SMTP_TIMEOUT_SECONDS = 20
 
 
 class MailError(RuntimeError):
-    """Sending failed; `permanent` says whether retrying can help."""
+    """Sending failed; `permanent` says whether retrying can help, `unreachable` that no
+    message can get through right now (so the rest of the batch waits too)."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, unreachable: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unreachable = unreachable
+
+
+class Transport(Protocol):
+    """Something that sends one message at a time."""
+
+    def send(self, message: EmailMessage) -> None: ...
 
 
 def _file_name(message: EmailMessage) -> str:
@@ -37,40 +51,111 @@ def deliver_to_folder(folder: Path, message: EmailMessage) -> Path:
     return path
 
 
-def deliver_smtp(url: str, message: EmailMessage) -> None:
-    """Send through smtp://user:pass@host:port (STARTTLS when offered) or smtps://."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    try:
-        if parts.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                host,
-                parts.port or 465,
-                timeout=SMTP_TIMEOUT_SECONDS,
-                context=ssl.create_default_context(),
-            )
-        else:
-            client = smtplib.SMTP(host, parts.port or 25, timeout=SMTP_TIMEOUT_SECONDS)
-        with client:
+class FolderTransport:
+    """The development mailbox: RAPPORT_HOME/mail."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: EmailMessage) -> None:
+        """Write the message as an .eml file."""
+        try:
+            deliver_to_folder(self.folder, message)
+        except OSError as exc:
+            raise MailError(f"mailbox not writable: {exc}", permanent=False) from exc
+
+
+def _refusal(exc: smtplib.SMTPRecipientsRefused) -> MailError:
+    codes = [code for code, _msg in exc.recipients.values()]
+    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+    detail = "; ".join(f"{code} {msg!r}" for code, msg in exc.recipients.values())
+    return MailError(f"recipient refused: {detail}", permanent=permanent)
+
+
+class SmtpTransport:
+    """smtp://user:pass@host:port (STARTTLS when offered) or smtps://; one connection reused."""
+
+    def __init__(self, url: str) -> None:
+        self.parts = urlsplit(url)
+        self.client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        parts = self.parts
+        host = parts.hostname or "localhost"
+        try:
+            if parts.scheme == "smtps":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    host,
+                    parts.port or 465,
+                    timeout=SMTP_TIMEOUT_SECONDS,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                client = smtplib.SMTP(host, parts.port or 25, timeout=SMTP_TIMEOUT_SECONDS)
+            client.ehlo_or_helo_if_needed()
             if parts.scheme == "smtp" and client.has_extn("starttls"):
                 client.starttls(context=ssl.create_default_context())
+                client.ehlo()
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
-            client.send_message(message)
-    except smtplib.SMTPResponseException as exc:
-        permanent = 500 <= exc.smtp_code < 600
-        raise MailError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent) from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise MailError(f"recipient refused: {exc.recipients}", permanent=True) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"SMTP server unreachable: {exc}", permanent=False) from exc
+        except smtplib.SMTPAuthenticationError as exc:
+            raise MailError(
+                f"SMTP login refused: {exc.smtp_code}", permanent=False, unreachable=True
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(
+                f"SMTP server unreachable: {exc}", permanent=False, unreachable=True
+            ) from exc
+        return client
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message; 5xx is permanent, 4xx and dropped connections are not."""
+        if self.client is None:
+            self.client = self._connect()
+        try:
+            self.client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise _refusal(exc) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            self.client = None  # reconnect for the next message
+            raise MailError(f"SMTP connection lost: {exc}", permanent=False) from exc
+        except smtplib.SMTPResponseException as exc:
+            permanent = 500 <= exc.smtp_code < 600
+            if exc.smtp_code == 421:
+                self.client = None  # the server is closing the connection
+            raise MailError(
+                f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent=permanent
+            ) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self.client = None
+            raise MailError(f"SMTP error: {exc}", permanent=False) from exc
+
+    def close(self) -> None:
+        """Say goodbye to the server, ignoring a connection that is already gone."""
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except (OSError, smtplib.SMTPException):
+                self.client.close()
+            self.client = None
+
+
+@contextmanager
+def open_transport(settings: Settings) -> Iterator[Transport]:
+    """The configured transport for one batch of messages."""
+    if settings.mail_url is None:
+        yield FolderTransport(settings.mailbox_dir)
+        return
+    if not settings.mail_url.startswith(("smtp://", "smtps://")):
+        raise MailError(f"unsupported RAPPORT_MAIL_URL scheme: {settings.mail_url}", permanent=True)
+    smtp = SmtpTransport(settings.mail_url)
+    try:
+        yield smtp
+    finally:
+        smtp.close()
 
 
 def deliver(settings: Settings, message: EmailMessage) -> None:
     """Send one message through the configured transport."""
-    if settings.mail_url is None:
-        deliver_to_folder(settings.mailbox_dir, message)
-    elif settings.mail_url.startswith(("smtp://", "smtps://")):
-        deliver_smtp(settings.mail_url, message)
-    else:
-        raise MailError(f"unsupported RAPPORT_MAIL_URL scheme: {settings.mail_url}", permanent=True)
+    with open_transport(settings) as transport:
+        transport.send(message)

@@ -9,13 +9,12 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import col, select
-
-from survey import db, outbox, queue
+from survey import db, distribution, outbox, queue, waves
 from survey.config import Settings
-from survey.models import Wave, WaveStatus, utcnow
-from workers import context
+from survey.models import utcnow
+from workers import context, deliveries
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +37,24 @@ def sweep_outbox(settings: Settings) -> int:
         return outbox.sweep(session, settings.redis_url)
 
 
-def advance_waves(settings: Settings) -> int:
-    """Open scheduled waves whose time has come (and send them); close expired ones."""
-    now = utcnow()
-    changed = 0
+def advance_waves(settings: Settings, now: datetime | None = None) -> int:
+    """Open and close waves on time, queue the mail they owe, and hand it to the mail queue."""
+    now = now or utcnow()
     with db.session_scope(settings.database_url) as session:
-        for wave in session.exec(
-            select(Wave).where(col(Wave.status).in_([WaveStatus.scheduled, WaveStatus.open]))
-        ):
-            if wave.status == WaveStatus.scheduled and wave.opens_at <= now:
-                wave.status = WaveStatus.open
-            elif wave.status == WaveStatus.open and wave.closes_at <= now:
-                wave.status = WaveStatus.closed
-            else:
-                continue
-            session.add(wave)
-            changed += 1
+        for wave in waves.advance(session, now=now):
+            distribution.plan(session, wave=wave, now=now, fatigue_days=settings.fatigue_days)
         session.commit()
-        opened = session.exec(select(Wave.id).where(Wave.status == WaveStatus.open)).all()
-    for wave_id in opened:
-        # Sending is idempotent (only unsent invitations go out), so re-enqueueing is safe.
+        due = deliveries.due_waves(session, now=now)
+    for wave_id in due:
+        # Sending claims each delivery in the DB first, so re-enqueueing is harmless.
         queue.enqueue(
             settings.redis_url,
             "mail",
-            "workers.invitations.send_wave_invitations",
+            "workers.deliveries.send_wave_mail",
             wave_id,
             job_id=f"send-wave-{wave_id}",
         )
-    return changed
+    return len(due)
 
 
 PERIODIC = (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from survey import events, outbox
 from survey.capture.pulse import PulseForm
@@ -41,6 +42,11 @@ def _write(
     session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
 ) -> OutboxEvent:
     now = utcnow()
+    # Concurrent POSTs for one invitation queue up on its row (FOR UPDATE; SQLite's single
+    # writer does the same), so each sees the response the previous one committed.
+    session.execute(
+        select(Invitation.id).where(col(Invitation.id) == invitation.id).with_for_update()
+    )
     response = find_response(session, invitation.id)  # type: ignore[arg-type]
     if response is None:
         response = Response(
@@ -51,9 +57,7 @@ def _write(
         session.add(response)
         session.flush()  # Raises IntegrityError here if a concurrent POST got in first.
     else:
-        for old in session.exec(select(Answer).where(Answer.response_id == response.id)):
-            session.delete(old)
-        session.flush()
+        session.execute(delete(Answer).where(col(Answer.response_id) == response.id))
     comment_parts = []
     for question in questions:
         value = form.values.get(question.key)

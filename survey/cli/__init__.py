@@ -7,6 +7,7 @@ import click
 from survey.cli.accounts import token_group, user_group
 from survey.cli.database import db_group, demo
 from survey.cli.processes import scheduler, up, web, worker
+from survey.cli.waves import wave_group
 from survey.config import ConfigError, load_settings
 
 
@@ -17,6 +18,7 @@ def main() -> None:
 
 for command in (up, web, worker, scheduler, db_group, demo, user_group, token_group):
     main.add_command(command)
+main.add_command(wave_group)
 
 try:
     from survey.cli.evaluate import evaluate

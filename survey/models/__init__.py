@@ -1,6 +1,7 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from survey.models.base import utcnow
+from survey.models.mail import DeliveryStatus, MailDelivery, MailSuppression
 from survey.models.outbox import OutboxEvent
 from survey.models.people import ApiToken, Role, User
 from survey.models.projects import (
@@ -13,6 +14,7 @@ from survey.models.projects import (
 )
 from survey.models.responses import Answer, CommentScore, RelationshipTrend, Response
 from survey.models.surveys import (
+    Attribution,
     Dimension,
     Invitation,
     Question,
@@ -26,9 +28,13 @@ from survey.models.surveys import (
 __all__ = [
     "Answer",
     "ApiToken",
+    "Attribution",
     "CommentScore",
+    "DeliveryStatus",
     "Dimension",
     "Invitation",
+    "MailDelivery",
+    "MailSuppression",
     "OutboxEvent",
     "Project",
     "Question",

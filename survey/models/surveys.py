@@ -34,6 +34,13 @@ class WaveStatus(StrEnum):
     closed = "closed"
 
 
+class Attribution(StrEnum):
+    """Whether the PM may see who said what in a wave."""
+
+    attributed = "attributed"
+    confidential = "confidential"
+
+
 class SurveyTemplate(SQLModel, table=True):
     __tablename__ = "survey_template"
     id: int | None = Field(default=None, primary_key=True)
@@ -66,6 +73,9 @@ class Wave(SQLModel, table=True):
     status: WaveStatus = Field(default=WaveStatus.draft, index=True)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    attribution: Attribution = Field(default=Attribution.attributed)
+    # Days after an invitation is sent at which non-respondents get a reminder, e.g. "3,6".
+    reminder_days: str = Field(default="3,6", max_length=40)
 
     def is_open(self, now: datetime) -> bool:
         """Answers are accepted while the wave is open and before it closes."""
@@ -91,3 +101,7 @@ class Invitation(SQLModel, table=True):
     sent_at: datetime | None = None
     opened_at: datetime | None = None
     responded_at: datetime | None = None
+    # Survey fatigue: not emailed before this time (None: as soon as the wave opens).
+    send_after: datetime | None = None
+    # Why this invitation will never be emailed (fatigue, unsubscribed, bounced).
+    skip_reason: str | None = Field(default=None, max_length=40)

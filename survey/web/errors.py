@@ -52,6 +52,21 @@ def init_app(app: Flask) -> None:
     def too_large(_e):
         return _page(413, "Too large", "The request is larger than Rapport accepts.")
 
+    @app.errorhandler(429)
+    def too_many_requests(_e):
+        from survey.web.ratelimit import retry_after_seconds
+
+        response = app.make_response(
+            _page(
+                429,
+                "Too many requests",
+                "Too many attempts came from your connection. Nothing was saved: "
+                "wait a minute, then try again.",
+            )
+        )
+        response.headers["Retry-After"] = str(retry_after_seconds())
+        return response
+
     @app.errorhandler(OperationalError)
     def database_busy(_e):
         response, status = _page(

@@ -1,0 +1,199 @@
+"""Send a wave's due emails, each at most once.
+
+Each delivery is claimed (pending → sending) in its own committed UPDATE before the message
+leaves, and marked sent after. A job that runs twice, or two jobs racing, cannot both claim
+a row; a job that dies mid-send leaves the row in `sending`, which is never retried: a
+possibly-missing email beats a duplicate in a stakeholder's inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from survey import db, distribution
+from survey.config import Settings
+from survey.models import (
+    DeliveryStatus,
+    Invitation,
+    MailDelivery,
+    MailSuppression,
+    Relationship,
+    Stakeholder,
+    Wave,
+    utcnow,
+)
+from workers import context, invitations, mail
+
+log = logging.getLogger(__name__)
+
+# Minutes to wait after the 1st, 2nd, ... temporary failure; then the delivery fails.
+BACKOFF_MINUTES = (1, 5, 15, 60, 180)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before the next try after `attempts` failed ones."""
+    return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
+
+
+def _claim(session: Session, delivery_id: int, now: datetime) -> MailDelivery | None:
+    result = session.execute(
+        update(MailDelivery)
+        .where(col(MailDelivery.id) == delivery_id)
+        .where(col(MailDelivery.status) == DeliveryStatus.pending)
+        .values(status=DeliveryStatus.sending, claimed_at=now, attempts=MailDelivery.attempts + 1)
+    )
+    session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None  # another job has it, or it was cancelled meanwhile
+    delivery = session.get(MailDelivery, delivery_id)
+    if delivery is not None:
+        session.refresh(delivery)
+    return delivery
+
+
+def _unwanted(session: Session, delivery: MailDelivery, now: datetime) -> str | None:
+    """Why this email must no longer go (checked after the claim, right before sending)."""
+    invitation = session.get(Invitation, delivery.invitation_id)
+    wave = session.get(Wave, delivery.wave_id)
+    assert invitation is not None and wave is not None
+    session.refresh(invitation)
+    session.refresh(wave)
+    relationship = session.get(Relationship, invitation.relationship_id)
+    stakeholder = session.get(Stakeholder, relationship.stakeholder_id)  # type: ignore[union-attr]
+    assert stakeholder is not None
+    session.refresh(stakeholder)
+    if not wave.is_open(now):
+        return "wave closed"
+    if stakeholder.unsubscribed_at is not None:
+        return "unsubscribed"
+    if distribution.suppressed_emails(session, [stakeholder.email]):
+        return "address bounced"
+    if delivery.kind != distribution.INVITATION and invitation.responded_at is not None:
+        return "already answered"
+    return None
+
+
+def _suppress(session: Session, delivery: MailDelivery, reason: str) -> None:
+    invitation = session.get(Invitation, delivery.invitation_id)
+    relationship = session.get(Relationship, invitation.relationship_id)  # type: ignore[union-attr]
+    stakeholder = session.get(Stakeholder, relationship.stakeholder_id)  # type: ignore[union-attr]
+    assert stakeholder is not None
+    email = stakeholder.email.lower()
+    exists = session.exec(select(MailSuppression).where(MailSuppression.email == email)).first()
+    if exists is None:
+        session.add(
+            MailSuppression(email=email, stakeholder_id=stakeholder.id, reason=reason[:500])
+        )
+
+
+def _finish(
+    session: Session, delivery: MailDelivery, outcome: str, error: str, now: datetime
+) -> None:
+    delivery.last_error = error[:500] or None
+    if outcome == "sent":
+        delivery.status = DeliveryStatus.sent
+        delivery.sent_at = now
+        if delivery.kind == distribution.INVITATION:
+            invitation = session.get(Invitation, delivery.invitation_id)
+            invitation.sent_at = now  # type: ignore[union-attr]
+            session.add(invitation)
+    elif outcome == "bounced":
+        delivery.status = DeliveryStatus.bounced
+        _suppress(session, delivery, error)
+    elif outcome == "retry" and delivery.attempts < MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.pending
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    elif outcome == "cancelled":
+        delivery.status = DeliveryStatus.cancelled
+    else:
+        delivery.status = DeliveryStatus.failed
+    session.add(delivery)
+    session.commit()
+
+
+def send_one(
+    settings: Settings,
+    session: Session,
+    transport: mail.Transport,
+    delivery_id: int,
+    now: datetime,
+) -> tuple[str, bool]:
+    """Claim, build and send one delivery; returns (outcome, whether the server is reachable)."""
+    delivery = _claim(session, delivery_id, now)
+    if delivery is None:
+        return "skipped", True
+    reason = _unwanted(session, delivery, now)
+    if reason is not None:
+        _finish(session, delivery, "cancelled", reason, now)
+        return "cancelled", True
+    invitation = session.get(Invitation, delivery.invitation_id)
+    try:
+        message = invitations.compose(settings, session, invitation, delivery.kind)  # type: ignore[arg-type]
+    except invitations.UnsendableMessage as exc:
+        _finish(session, delivery, "failed", str(exc), now)
+        return "failed", True
+    try:
+        transport.send(message)
+    except mail.MailError as exc:
+        outcome = "bounced" if exc.permanent else "retry"
+        _finish(session, delivery, outcome, str(exc), now)
+        log.warning("delivery %s %s: %s", delivery_id, outcome, exc)
+        return outcome, not exc.unreachable
+    _finish(session, delivery, "sent", "", now)
+    return "sent", True
+
+
+def send_due(
+    settings: Settings,
+    *,
+    wave_id: int,
+    now: datetime | None = None,
+    progress: Callable[[int], object] | None = None,
+    plan_first: bool = True,
+) -> Counter[str]:
+    """Plan what the wave owes, then send every due delivery over one connection."""
+    now = now or utcnow()
+    outcomes: Counter[str] = Counter()
+    with db.session_scope(settings.database_url) as session:
+        wave = session.get(Wave, wave_id)
+        if wave is None:
+            return outcomes
+        if plan_first:
+            distribution.plan(session, wave=wave, now=now, fatigue_days=settings.fatigue_days)
+            session.commit()
+        due = distribution.pending_ids(session, wave_id=wave_id, now=now)
+        with mail.open_transport(settings) as transport:
+            for delivery_id in due:
+                outcome, reachable = send_one(settings, session, transport, delivery_id, now)
+                outcomes[outcome] += 1
+                if progress is not None:
+                    progress(1)
+                if not reachable:
+                    break  # the rest stay pending for the next run
+    log.info("wave %s mail: %s", wave_id, dict(outcomes))
+    return outcomes
+
+
+def send_wave_mail(wave_id: int) -> int:
+    """Job (mail queue): send what wave `wave_id` owes now; safe to run twice. Returns sent."""
+    return send_due(context.settings(), wave_id=wave_id)["sent"]
+
+
+def due_waves(session: Session, *, now: datetime) -> list[int]:
+    """Waves with deliveries waiting whose time has come."""
+    return [
+        wave_id
+        for wave_id, _n in session.exec(
+            select(MailDelivery.wave_id, func.count())
+            .where(MailDelivery.status == DeliveryStatus.pending)
+            .where(col(MailDelivery.next_attempt_at) <= now)
+            .group_by(col(MailDelivery.wave_id))
+        ).all()
+    ]
