@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
+from survey.models.alerts import ActionStatus, Alert, AlertStatus, FollowUpAction
 from survey.models.base import utcnow
 from survey.models.mail import DeliveryStatus, MailDelivery, MailSuppression
 from survey.models.outbox import OutboxEvent
@@ -26,6 +27,10 @@ from survey.models.surveys import (
 )
 
 __all__ = [
+    "ActionStatus",
+    "Alert",
+    "AlertStatus",
+    "FollowUpAction",
     "Answer",
     "ApiToken",
     "Attribution",
