@@ -206,6 +206,7 @@ def comments_per_second(texts: Sequence[str], classify: Callable[[str], object])
 
 def speed_ratio(texts: Sequence[str], rounds: int = 3) -> float:
     """Rapport's comments per second divided by plain TextBlob's (best of `rounds`)."""
+
     def plain(text: str) -> object:
         return TextBlob(text).sentiment
 

@@ -25,16 +25,26 @@ _MODIFIER = _NOUN | {"JJ", "VBG", "VBN", "CD"}
 
 # Project nouns the tagger reads as verbs after a compound ("month-end close",
 # "code freeze", "change request").
+# fmt: off
 _DOMAIN_NOUNS = frozenset(
-    "close sign-off cutover go-live rollout handover build release run review plan test "
-    "freeze change update report call board pack request spend load fix cycle".split()
+    {
+        "close", "sign-off", "cutover", "go-live", "rollout", "handover", "build", "release", "run",
+        "review", "plan", "test", "freeze", "change", "update", "report", "call", "board", "pack",
+        "request", "spend", "load", "fix", "cycle"
+    }
 )
+# fmt: on
 
 # Words that never start a topic phrase: determiners, pronouns, vague quantities.
+# fmt: off
 _LEADING_NOISE = frozenset(
-    "a an the this that these those our their my your his her its some any every each "
-    "all several lot lots bit kind sort type way thing things".split()
+    {
+        "a", "an", "the", "this", "that", "these", "those", "our", "their", "my", "your", "his",
+        "her", "its", "some", "any", "every", "each", "all", "several", "lot", "lots", "bit",
+        "kind", "sort", "type", "way", "thing", "things"
+    }
 )
+# fmt: on
 
 
 def _tag(sentence: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,6 @@ its sentiment-bearing sentences, so a neutral fact next to a complaint does not 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from analysis import lexicon as lx
 from analysis.lexicon import lookup
@@ -140,7 +139,7 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     def expire() -> None:
         # A "lack of ..." whose object carried no sentiment is still a complaint.
         nonlocal negator, scope
-        if negator in lx.NEGATIVE_NEGATORS:
+        if negator is not None and negator in lx.NEGATIVE_NEGATORS:
             hits.append(_Hit(lx.NEGATIVE_NEGATORS[negator], 0.5, clause_weight))
         negator, scope = None, 0
 
@@ -148,9 +147,9 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
         tok = tokens[i]
         span = _phrase_at(tokens, i)
         if span:
-            length, value = span
-            if value is not None:
-                add(value, lx.DEFAULT_SUBJECTIVITY)
+            length, phrase_polarity = span
+            if phrase_polarity is not None:
+                add(phrase_polarity, lx.DEFAULT_SUBJECTIVITY)
             i += length
             continue
         i += 1
@@ -221,6 +220,8 @@ def _after_wish(tokens: list[str], i: int) -> bool:
 
 def _phrase_at(tokens: list[str], i: int) -> tuple[int, float | None] | None:
     """Longest known phrase starting at i: (length, polarity or None for a hedge)."""
+    if tokens[i] not in lx.PHRASE_STARTS:
+        return None
     for length in range(min(lx.MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
         key = tuple(tokens[i : i + length])
         if key in lx.PHRASES:

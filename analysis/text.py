@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import lru_cache
 
 # Pulse comments are a few sentences; anything longer is pasted material. Capping it
 # bounds the cost of one comment whatever the form lets through.
@@ -43,10 +44,15 @@ _INVISIBLE = {
 }
 _NEWLINES = {0x0D: "\n", 0x2028: "\n", 0x2029: "\n", 0x85: "\n"}
 
+# fmt: off
 _ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs mr mrs ms dr st no approx inc ltd co dept est fig jan feb mar apr jun "
-    "jul aug sep sept oct nov dec mon tue wed thu fri".split()
+    {
+        "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "no", "approx", "inc", "ltd",
+        "co", "dept", "est", "fig", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+        "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri"
+    }
 )
+# fmt: on
 _BOUNDARY = re.compile(r"[.!?]+[\"'’”)\]]*\s+|\n+|;\s+(?=[A-Z])")
 
 _TOKEN = re.compile(
@@ -151,6 +157,7 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Crude suffix stripper so that 'delays', 'delayed' and 'delay' compare equal."""
     w = word.lower()
@@ -178,22 +185,32 @@ def _undouble(w: str) -> str:
 
 # Function words frequent in English comments; other-language lists exclude words that
 # are also English ("a", "in", "die", "van") so English text never counts as foreign.
+# fmt: off
 _ENGLISH_STOPWORDS = frozenset(
-    "the a an and or but of to in on at for with is are was were be been it this that "
-    "they we i you he she our their my your not no have has had do does did will would "
-    "can could should from by as about so very just there what who when how all".split()
+    {
+        "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "is",
+        "are", "was", "were", "be", "been", "it", "this", "that", "they", "we", "i", "you", "he",
+        "she", "our", "their", "my", "your", "not", "no", "have", "has", "had", "do", "does", "did",
+        "will", "would", "can", "could", "should", "from", "by", "as", "about", "so", "very",
+        "just", "there", "what", "who", "when", "how", "all"
+    }
 )
+# fmt: on
+# French, German, Spanish, Italian, Dutch and Portuguese function words.
+# fmt: off
 _FOREIGN_STOPWORDS = frozenset(
-    # French, German, Spanish, Italian, Dutch, Portuguese
-    "le la les des du et est une un pas pour que qui dans sur avec ce cette sont nous vous "
-    "ils elle très mais être été "
-    "der das und ist nicht ein eine zu mit auf für von sich dem den wir sie es auch sehr "
-    "aber ich wird sind "
-    "el los las del y en por con para una muy pero está lo "
-    "il della che non sono molto ma anche gli di è "
-    "het een niet zijn ook maar wij zij heeft wordt "
-    "não uma com mas muito são também".split()
+    {
+        "le", "la", "les", "des", "du", "et", "est", "une", "un", "pas", "pour", "que", "qui",
+        "dans", "sur", "avec", "ce", "cette", "sont", "nous", "vous", "ils", "elle", "très", "mais",
+        "être", "été", "der", "das", "und", "ist", "nicht", "ein", "eine", "zu", "mit", "auf",
+        "für", "von", "sich", "dem", "den", "wir", "sie", "es", "auch", "sehr", "aber", "ich",
+        "wird", "sind", "el", "los", "las", "del", "y", "en", "por", "con", "para", "una", "muy",
+        "pero", "está", "lo", "il", "della", "che", "non", "sono", "molto", "ma", "anche", "gli",
+        "di", "è", "het", "een", "niet", "zijn", "ook", "maar", "wij", "zij", "heeft", "wordt",
+        "não", "uma", "com", "mas", "muito", "são", "também"
+    }
 )
+# fmt: on
 _MIN_WORDS_FOR_STOPWORD_TEST = 4
 
 

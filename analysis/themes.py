@@ -123,15 +123,18 @@ def detect(tokens: Iterable[str], index: ThemeIndex | None = None) -> tuple[str,
     stems = [stem(t) for t in tokens]
     # Positions a theme must ignore ("up to date" is not about dates).
     blocked: dict[str, set[int]] = {}
+    found: set[str] = set()
     for i, word in enumerate(stems):
         for phrase, theme in idx.excluded.get(word, ()):
             if tuple(stems[i : i + len(phrase)]) == phrase:
                 blocked.setdefault(theme, set()).update(range(i, i + len(phrase)))
-    found: set[str] = set()
     for i, word in enumerate(stems):
         for phrase, theme in idx.by_first.get(word, ()):
-            if theme in found or tuple(stems[i : i + len(phrase)]) != phrase:
+            if theme in found:
                 continue
-            if not blocked.get(theme, set()).intersection(range(i, i + len(phrase))):
+            size = len(phrase)
+            if size > 1 and tuple(stems[i : i + size]) != phrase:
+                continue
+            if theme not in blocked or blocked[theme].isdisjoint(range(i, i + size)):
                 found.add(theme)
     return tuple(sorted(found))

@@ -22,7 +22,6 @@ from survey import db
 from survey.models import OutboxEvent, Response
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-SESSION_COOKIE = re.compile(r"^(session=[^;]+)")
 ROUNDS = 3
 
 
@@ -32,6 +31,7 @@ class CaptureResult:
     rapport_per_second: float
     bare_per_second: float
     web_peak_rss_kib: int
+    bare_peak_rss_kib: int
     stored: int
     dispatched: int
 
@@ -39,10 +39,7 @@ class CaptureResult:
 def _form_request(token: str, reply: load.Reply, answers: Mapping[str, str]) -> load.Request:
     """The POST a browser sends after loading the form: its session cookie and CSRF token."""
     match = CSRF.search(reply.body.decode())
-    cookie = next(
-        (m.group(1) for k, v in reply.headers if k.lower() == "set-cookie" if (m := SESSION_COOKIE.match(v))),
-        None,
-    )
+    cookie = load.session_cookie(reply)
     if reply.status != 200 or match is None or cookie is None:
         raise RuntimeError(f"the pulse form for an invitation did not load: HTTP {reply.status}")
     body = urlencode({**answers, "csrf_token": match.group(1)}).encode()
@@ -98,7 +95,7 @@ def run(
                 result = load.send_all(server.port, chunk, threads=threads)
                 _check(result, f"{name} POSTs")
                 seconds[name] += result.seconds
-        peak = web.worker_peak_rss_kib()
+        peak, bare_peak = web.worker_peak_rss_kib(), bare.worker_peak_rss_kib()
     url = env["RAPPORT_DATABASE_URL"]
     with Session(db.get_engine(url)) as session:
         stored = session.exec(select(func.count(col(Response.id)))).one()
@@ -111,6 +108,7 @@ def run(
         rapport_per_second=len(timed) / seconds["rapport"],
         bare_per_second=len(timed) / seconds["bare"],
         web_peak_rss_kib=peak,
+        bare_peak_rss_kib=bare_peak,
         stored=stored,
         dispatched=dispatched,
     )

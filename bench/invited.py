@@ -24,6 +24,7 @@ def fresh_database(path: Path) -> str:
         leftover.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
+    db.dispose_engines()
     return url
 
 

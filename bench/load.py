@@ -90,3 +90,23 @@ def send_all(
     for worker in workers:
         worker.join()
     return LoadResult(replies, time.perf_counter() - began, errors)
+
+
+def connect(port: int) -> http.client.HTTPConnection:
+    """A keep-alive connection to a local server, for requests sent one at a time."""
+    return http.client.HTTPConnection(HOST, port, timeout=120)
+
+
+def timed(conn: http.client.HTTPConnection, request: Request) -> tuple[Reply, float]:
+    """Send one request and return its reply (with body) and its latency in seconds."""
+    began = time.perf_counter()
+    reply = _send(conn, request, keep_body=True)
+    return reply, time.perf_counter() - began
+
+
+def session_cookie(reply: Reply) -> str | None:
+    """The `session=...` pair a reply sets, ready for a Cookie header."""
+    for key, value in reply.headers:
+        if key.lower() == "set-cookie" and value.startswith("session="):
+            return value.split(";", 1)[0]
+    return None

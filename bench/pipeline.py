@@ -20,31 +20,39 @@ class PipelineResult:
     per_second: float
     baseline_per_second: float
     worker_peak_rss_kib: int
+    analyzer_peak_rss_kib: int
 
 
-def run(env: Mapping[str, str], *, logs: Path) -> PipelineResult:
-    """Run bench.worker_run in its own process (so its memory is its own) and read its report."""
-    with (logs / "worker.log").open("ab") as log:
+def _worker_run(env: Mapping[str, str], log: Path, *args: str) -> dict:
+    """Run bench.worker_run in its own process (so its memory is its own); returns its report."""
+    with log.open("ab") as err:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.worker_run"],
+            [sys.executable, "-m", "bench.worker_run", *args],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
-            stderr=log,
+            stderr=err,
             check=False,
-            timeout=900,
+            timeout=1800,
         )
     if done.returncode != 0:
-        raise RuntimeError(f"the worker failed; see {logs / 'worker.log'}")
-    report = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        raise RuntimeError(f"bench.worker_run {' '.join(args)} failed; see {log}")
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+
+def run(env: Mapping[str, str], *, logs: Path) -> PipelineResult:
+    """Drain the queues with one worker, then measure the analyzer alone in a fresh process."""
+    report = _worker_run(env, logs / "worker.log")
     if report["pending"]:
         raise RuntimeError(f"the worker left {report['pending']} events unprocessed")
     if report["scored"] != report["comments"]:
         raise RuntimeError(f"{report['scored']} scores for {report['comments']} comments")
+    alone = _worker_run(env, logs / "worker.log", "--baseline-only")
     return PipelineResult(
-        jobs=report["jobs"],
-        comments=report["comments"],
+        jobs=int(report["jobs"]),
+        comments=int(report["comments"]),
         per_second=report["comments"] / report["seconds"],
         baseline_per_second=report["comments"] / report["baseline_seconds"],
-        worker_peak_rss_kib=report["peak_rss_kib"],
+        worker_peak_rss_kib=int(report["peak_rss_kib"]),
+        analyzer_peak_rss_kib=int(alone["peak_rss_kib"]),
     )

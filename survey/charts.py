@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 DIMENSION_COLOURS = {
     "satisfaction": "#2457c5",
@@ -50,6 +50,7 @@ def trend_figure(points: Sequence[dict], *, title: str) -> dict:
     )
     fig.update_layout(
         title={"text": str(escape(title))},
+        xaxis={"title": "Pulse wave"},
         yaxis={"title": "Rating (1-5)", "range": [1, 5.2]},
         yaxis2={"title": "Sentiment", "range": [-1, 1], "overlaying": "y", "side": "right"},
         legend={"orientation": "h", "y": -0.2},
@@ -57,3 +58,262 @@ def trend_figure(points: Sequence[dict], *, title: str) -> dict:
         height=380,
     )
     return _to_dict(fig)
+
+
+# --- Health, portfolio and stakeholder map --------------------------------------------------
+
+# Okabe-Ito colours, safe for the common colour-vision deficiencies; every band also has its
+# own marker symbol so colour is never the only cue.
+BAND_COLOURS = {"green": "#009E73", "amber": "#E69F00", "red": "#D55E00", None: "#999999"}
+BAND_SYMBOLS = {"green": "circle", "amber": "square", "red": "diamond", None: "circle-open"}
+# Reported RAG status drawn at the middle of the matching health band.
+STATUS_LEVELS = {"green": 85.0, "amber": 60.0, "red": 25.0}
+REPORTED_X = {"red": 1, "amber": 2, "green": 3}
+
+
+def _text(value: object) -> str:
+    # Plotly renders a subset of HTML in labels and hover text: user text goes in escaped.
+    return str(escape(str(value)))
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _band_shapes(axis: str = "y") -> list[dict]:
+    bands = (("red", 0, 50), ("amber", 50, 70), ("green", 70, 100))
+    return [
+        {
+            "type": "rect",
+            "xref": "paper",
+            "yref": axis,
+            "x0": 0,
+            "x1": 1,
+            "y0": low,
+            "y1": high,
+            "fillcolor": BAND_COLOURS[name],
+            "opacity": 0.08,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for name, low, high in bands
+    ]
+
+
+def portfolio_quadrant(items: Sequence[dict]) -> dict:
+    """Reported status (x) against measured health (y); the watermelon corner is labelled.
+
+    Each item has code, name, reported (green/amber/red/None), health, band, trend.
+    """
+    fig = go.Figure()
+    placed: dict[int, int] = {}
+    for item in items:
+        x = REPORTED_X.get(item["reported"] or "", 0)
+        nth = placed.get(x, 0)
+        placed[x] = nth + 1
+        # Spread projects that share a column so their labels do not sit on each other.
+        offset = ((nth % 5) - 2) * 0.08
+        fig.add_trace(
+            go.Scatter(
+                x=[x + offset],
+                y=[item["health"]],
+                mode="markers+text",
+                text=[_text(item["code"])],
+                textposition="top center",
+                name=_text(item["code"]),
+                showlegend=False,
+                marker={
+                    "size": 18,
+                    "color": BAND_COLOURS[item["band"]],
+                    "symbol": BAND_SYMBOLS[item["band"]],
+                    "line": {"color": "#1d2430", "width": 1},
+                },
+                hovertemplate=(
+                    f"<b>{_text(item['code'])}</b> {_text(item['name'])}<br>"
+                    f"reported: {_text(item['reported'] or 'none')}<br>"
+                    f"measured health: {_fmt(item['health'])} ({_text(item['band'] or 'none')})"
+                    f"<br>trend: {_text(item['trend'])}<extra></extra>"
+                ),
+            )
+        )
+    shapes = _band_shapes()
+    shapes.append(
+        {
+            "type": "rect",
+            "x0": 2.5,
+            "x1": 3.5,
+            "y0": 0,
+            "y1": 50,
+            "line": {"color": BAND_COLOURS["red"], "width": 2, "dash": "dash"},
+            "fillcolor": "rgba(0,0,0,0)",
+        }
+    )
+    fig.update_layout(
+        title={"text": "Reported status vs measured relationship health"},
+        xaxis={
+            "title": "Reported status (latest status report)",
+            "tickvals": [0, 1, 2, 3],
+            "ticktext": ["None", "Red", "Amber", "Green"],
+            "range": [-0.5, 3.6],
+        },
+        yaxis={"title": "Measured health (0-100, influence-weighted)", "range": [0, 105]},
+        shapes=shapes,
+        annotations=[
+            {
+                "x": 3,
+                "y": 46,
+                "text": "Watermelon: green on paper, red inside",
+                "showarrow": False,
+                "font": {"color": BAND_COLOURS["red"]},
+                "yanchor": "top",
+            },
+            {
+                "x": 1,
+                "y": 99,
+                "text": "Reported red, customers fine",
+                "showarrow": False,
+                "font": {"color": "#5b6576"},
+            },
+        ],
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        height=420,
+    )
+    return _to_dict(fig)
+
+
+def stakeholder_map(rows: Sequence[dict]) -> dict:
+    """Influence (y) against interest (x), bubbles coloured by health band.
+
+    Each row has name, influence, interest, health, band, nervous, silent.
+    """
+    fig = go.Figure()
+    cells: dict[tuple[int, int], int] = {}
+    for row in rows:
+        cell = (row["interest"], row["influence"])
+        nth = cells.get(cell, 0)
+        cells[cell] = nth + 1
+        dx, dy = ((nth % 3) - 1) * 0.18, (nth // 3) * -0.18
+        flags = [
+            label for label, on in (("nervous", row["nervous"]), ("silent", row["silent"])) if on
+        ]
+        symbol = "x" if row["silent"] else BAND_SYMBOLS[row["band"]]
+        fig.add_trace(
+            go.Scatter(
+                x=[row["interest"] + dx],
+                y=[row["influence"] + dy],
+                mode="markers+text",
+                text=[_text(row["name"]) + (" ⚠" if flags else "")],
+                textposition="bottom center",
+                showlegend=False,
+                name=_text(row["name"]),
+                marker={
+                    "size": 26,
+                    "color": BAND_COLOURS[row["band"]],
+                    "symbol": symbol,
+                    "line": {
+                        "color": "#1d2430",
+                        "width": 3 if row["nervous"] else 1,
+                    },
+                },
+                hovertemplate=(
+                    f"<b>{_text(row['name'])}</b><br>influence {row['influence']}, "
+                    f"interest {row['interest']}<br>health {_fmt(row['health'])} "
+                    f"({_text(row['band'] or 'no answers')})"
+                    + (f"<br>{_text(', '.join(flags))}" if flags else "")
+                    + "<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title={"text": "Stakeholder map: influence × interest, coloured by health"},
+        xaxis={"title": "Interest (1-5)", "range": [0.4, 5.6], "dtick": 1},
+        yaxis={"title": "Influence (1-5)", "range": [0.4, 5.6], "dtick": 1},
+        shapes=[
+            {"type": "line", "x0": 3, "x1": 3, "y0": 0.4, "y1": 5.6, "line": {"color": "#d9dee7"}},
+            {"type": "line", "x0": 0.4, "x1": 5.6, "y0": 3, "y1": 3, "line": {"color": "#d9dee7"}},
+        ],
+        annotations=[
+            {"x": 5.5, "y": 5.5, "text": "Manage closely", "showarrow": False, "xanchor": "right"},
+            {"x": 0.5, "y": 5.5, "text": "Keep satisfied", "showarrow": False, "xanchor": "left"},
+            {"x": 5.5, "y": 0.5, "text": "Keep informed", "showarrow": False, "xanchor": "right"},
+        ],
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        height=440,
+    )
+    return _to_dict(fig)
+
+
+def health_figure(
+    waves: Sequence[tuple[str, object, float | None, int]],
+    reports: Sequence[tuple[object, str, str]],
+    *,
+    title: str,
+) -> dict:
+    """Measured health per closed wave next to the PM's reported RAG status over time.
+
+    `waves` holds (label, closes_at, health, answers); `reports` (reported_on, status, note).
+    """
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[w[1] for w in waves],
+            y=[w[2] for w in waves],
+            name="Measured health",
+            mode="lines+markers",
+            line={"color": "#0072B2", "width": 3},
+            customdata=[[_text(w[0]), w[3]] for w in waves],
+            hovertemplate="%{customdata[0]}: %{y:.1f} (%{customdata[1]} answers)<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[r[0] for r in reports],
+            y=[STATUS_LEVELS[r[1]] for r in reports],
+            name="Reported status",
+            mode="lines+markers",
+            line={"shape": "hv", "dash": "dot", "color": "#1d2430"},
+            marker={
+                "size": 11,
+                "color": [BAND_COLOURS[r[1]] for r in reports],
+                "symbol": [BAND_SYMBOLS[r[1]] for r in reports],
+                "line": {"color": "#1d2430", "width": 1},
+            },
+            customdata=[[_text(r[1]).upper(), _text(r[2][:200])] for r in reports],
+            hovertemplate="reported %{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title={"text": _text(title)},
+        xaxis={"title": "Date"},
+        yaxis={"title": "Health (0-100); reports at band middle", "range": [0, 100]},
+        shapes=_band_shapes(),
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        height=380,
+    )
+    return _to_dict(fig)
+
+
+def sparkline(values: Sequence[float | None], *, width: int = 120, height: int = 28) -> Markup:
+    """A tiny inline SVG line of 0-100 values (gaps skipped); empty markup with no points."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if not points:
+        return Markup("")
+    step = width / max(len(values) - 1, 1)
+    coords = " ".join(f"{i * step:.1f},{height - (v / 100.0) * height:.1f}" for i, v in points)
+    last_i, last_v = points[-1]
+    label = ", ".join(_fmt(v) for v in values)
+    # Markup.format escapes every argument, so nothing interpolated can become markup.
+    return Markup(
+        '<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        'aria-label="Health over waves: {label}"><polyline fill="none" stroke="#0072B2" '
+        'stroke-width="1.5" points="{coords}"/><circle cx="{cx}" cy="{cy}" r="2.5" '
+        'fill="#0072B2"/></svg>'
+    ).format(
+        w=width,
+        h=height,
+        label=label,
+        coords=coords,
+        cx=f"{last_i * step:.1f}",
+        cy=f"{height - (last_v / 100.0) * height:.1f}",
+    )

@@ -29,6 +29,8 @@ class Settings:
     env: str
     # Survey fatigue: at most one pulse invitation per stakeholder in this many days.
     fatigue_days: int = 14
+    # Instance-wide webhook for raised alerts (RAPPORT_ALERT_WEBHOOK_URL); projects may override.
+    alert_webhook_url: str | None = None
 
     @property
     def production(self) -> bool:
@@ -83,6 +85,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fatigue_days=_positive_int(
             env_vars.get("RAPPORT_FATIGUE_DAYS"), "RAPPORT_FATIGUE_DAYS", 14
         ),
+        alert_webhook_url=env_vars.get("RAPPORT_ALERT_WEBHOOK_URL") or None,
     )
 
 

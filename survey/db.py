@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 _engines: dict[str, Engine] = {}
@@ -59,3 +62,23 @@ def session_scope(url: str) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_missing(session: Session, model: Any, keys: tuple[str, ...], **values: object) -> None:
+    """INSERT a row unless one with the same `keys` exists, without failing the transaction.
+
+    The row is then there for `SELECT ... FOR UPDATE`: concurrent upserts queue on it
+    instead of racing to insert duplicates.
+    """
+    upsert_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
+        session.get_bind().dialect.name
+    )
+    if upsert_insert is not None:
+        statement = upsert_insert(model).values(**values)
+        session.execute(statement.on_conflict_do_nothing(index_elements=keys))
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(model).values(**values))
+    except IntegrityError:
+        pass

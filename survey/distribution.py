@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from survey import waves
+from survey import queue, waves
 from survey.models import (
     DeliveryStatus,
     Invitation,
@@ -249,3 +249,22 @@ def pending_ids(session: Session, *, wave_id: int, now: datetime) -> list[int]:
         ).all()
         if i is not None
     ]
+
+
+def start(
+    session: Session, *, wave: Wave, now: datetime, fatigue_days: int, redis_url: str
+) -> None:
+    """Open a scheduled wave whose time has come, commit, and hand its mail to the mail queue."""
+    if wave.status == WaveStatus.scheduled and wave.opens_at <= now:
+        waves.open_now(session, wave=wave, now=now)
+        plan(session, wave=wave, now=now, fatigue_days=fatigue_days)
+    session.commit()
+    if wave.status == WaveStatus.open:
+        # If Redis is down the scheduler enqueues it on its next tick.
+        queue.enqueue(
+            redis_url,
+            "mail",
+            "workers.deliveries.send_wave_mail",
+            wave.id,
+            job_id=f"send-wave-{wave.id}",
+        )

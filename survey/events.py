@@ -28,6 +28,10 @@ EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (RESPONSE_SUBMITTED, COM
 EVENT_JOB = "workers.events.process_event"
 
 
-def job_id_for(event_id: int) -> str:
-    """Deterministic RQ job id: a second dispatch of the same event is harmless."""
-    return f"event-{event_id}"
+def job_id_for(event_id: int, attempt: int = 0) -> str:
+    """Deterministic RQ job id: a second dispatch of the same event is harmless.
+
+    A re-dispatch after a worker died mid-job gets a new id (the attempt number), because
+    the dead worker's job still sits in RQ's started registry under the old one.
+    """
+    return f"event-{event_id}" if attempt == 0 else f"event-{event_id}-r{attempt}"

@@ -32,9 +32,8 @@ def dispatch(session: Session, redis_url: str, event_ids: Iterable[int]) -> int:
         if event is None or event.processed_at is not None:
             continue
         kind = events.EVENT_KINDS[event.kind]
-        if not queue.enqueue(
-            redis_url, kind.queue, events.EVENT_JOB, event_id, job_id=events.job_id_for(event_id)
-        ):
+        job_id = events.job_id_for(event_id, event.attempts)
+        if not queue.enqueue(redis_url, kind.queue, events.EVENT_JOB, event_id, job_id=job_id):
             break  # Redis is down: the sweeper retries the rest.
         session.execute(
             update(OutboxEvent)
@@ -46,9 +45,11 @@ def dispatch(session: Session, redis_url: str, event_ids: Iterable[int]) -> int:
     return sent
 
 
-def undispatched(session: Session, *, limit: int = 500) -> list[int]:
+def undispatched(
+    session: Session, *, limit: int = 500, stale_after: timedelta = STALE_CLAIM
+) -> list[int]:
     """Ids of events never dispatched, or claimed by a worker that has since died."""
-    stale = utcnow() - STALE_CLAIM
+    stale = utcnow() - stale_after
     rows = session.exec(
         select(OutboxEvent.id)
         .where(col(OutboxEvent.processed_at).is_(None))
@@ -63,6 +64,6 @@ def undispatched(session: Session, *, limit: int = 500) -> list[int]:
     return [r for r in rows if r is not None]
 
 
-def sweep(session: Session, redis_url: str) -> int:
+def sweep(session: Session, redis_url: str, *, stale_after: timedelta = STALE_CLAIM) -> int:
     """Re-dispatch what was missed; the scheduler calls this every few seconds."""
-    return dispatch(session, redis_url, undispatched(session))
+    return dispatch(session, redis_url, undispatched(session, stale_after=stale_after))

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, func, select
 
 from survey.models import (
+    Alert,
+    AlertStatus,
     CommentScore,
+    FollowUpAction,
     Invitation,
     Project,
     Relationship,
@@ -147,3 +150,153 @@ def response_rate(session: Session, *, project_id: int, wave_id: int) -> tuple[i
         .where(Relationship.project_id == project_id, Invitation.wave_id == wave_id)
     ).one()
     return int(row[1]), int(row[0])
+
+
+# --- Alerts, follow-up actions and comments for the PM view ---------------------------------
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def alerts_for(
+    session: Session,
+    *,
+    project_ids: list[int],
+    status: str | None = None,
+    severity: str | None = None,
+    rule: str | None = None,
+    limit: int = 200,
+) -> list[tuple[Alert, Project]]:
+    """Alerts of the given projects, unresolved first, newest first; filters are optional."""
+    if not project_ids:
+        return []
+    query = (
+        select(Alert, Project)
+        .join(Project, col(Project.id) == col(Alert.project_id))
+        .where(col(Alert.project_id).in_(project_ids))
+    )
+    if status == "unresolved":
+        query = query.where(col(Alert.status) != AlertStatus.resolved)
+    elif status:
+        query = query.where(Alert.status == status)
+    if severity:
+        query = query.where(Alert.severity == severity)
+    if rule:
+        query = query.where(Alert.rule == rule)
+    rows = session.exec(query.order_by(col(Alert.raised_at).desc()).limit(limit)).all()
+    return sorted(
+        rows,
+        key=lambda r: (r[0].status == AlertStatus.resolved, SEVERITY_ORDER.get(r[0].severity, 3)),
+    )
+
+
+def alert_for(session: Session, *, user: User, alert_id: int) -> tuple[Alert, Project] | None:
+    """An alert on a project the user may see, or None."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        return None
+    project = session.get(Project, alert.project_id)
+    if project is None or project_for(session, user=user, code=project.code) is None:
+        return None
+    return alert, project
+
+
+def open_alert_counts(session: Session, *, project_ids: list[int]) -> dict[int, int]:
+    """Unresolved alerts per project."""
+    if not project_ids:
+        return {}
+    rows = session.exec(
+        select(Alert.project_id, func.count(col(Alert.id)))
+        .where(col(Alert.project_id).in_(project_ids))
+        .where(col(Alert.status) != AlertStatus.resolved)
+        .group_by(col(Alert.project_id))
+    ).all()
+    return {project_id: int(n) for project_id, n in rows}
+
+
+def actions_for(session: Session, *, project_id: int) -> list[FollowUpAction]:
+    """A project's follow-up actions, open ones first, by due date."""
+    rows = session.exec(
+        select(FollowUpAction)
+        .where(FollowUpAction.project_id == project_id)
+        .order_by(col(FollowUpAction.created_at).desc())
+    ).all()
+    closed = ("done", "dropped")
+    return sorted(rows, key=lambda a: (a.status in closed, a.due_on is None, a.due_on or 0))  # type: ignore[arg-type,return-value]
+
+
+def action_for(
+    session: Session, *, user: User, action_id: int
+) -> tuple[FollowUpAction, Project] | None:
+    """A follow-up action on a project the user may see, or None."""
+    action = session.get(FollowUpAction, action_id)
+    if action is None:
+        return None
+    project = session.get(Project, action.project_id)
+    if project is None or project_for(session, user=user, code=project.code) is None:
+        return None
+    return action, project
+
+
+@dataclass
+class CommentRow:
+    """A comment as the PM sees it: no name when the wave was confidential."""
+
+    response: Response
+    stakeholder: Stakeholder | None  # None: confidential wave
+    score: CommentScore | None
+    wave: Wave
+    key_sentence: str | None
+
+    def parts(self) -> tuple[str, str, str]:
+        """The comment split around its weight-carrying sentence (before, key, after)."""
+        text = self.response.comment
+        if self.key_sentence and self.key_sentence in text:
+            start = text.index(self.key_sentence)
+            end = start + len(self.key_sentence)
+            return text[:start], text[start:end], text[end:]
+        return text, "", ""
+
+
+def key_sentence(score: CommentScore | None) -> str | None:
+    """The sentence with the strongest polarity, when the comment has more than one."""
+    sentences = (score.detail or {}).get("sentences") if score is not None else None
+    if not isinstance(sentences, list) or len(sentences) < 2:
+        return None
+    scored = [s for s in sentences if isinstance(s, dict) and isinstance(s.get("text"), str)]
+    if not scored:
+        return None
+    strongest = max(scored, key=lambda s: abs(float(s.get("polarity") or 0.0)))
+    return strongest["text"] if float(strongest.get("polarity") or 0.0) else None
+
+
+def latest_comments(
+    session: Session,
+    *,
+    project_id: int | None = None,
+    relationship_id: int | None = None,
+    limit: int = 20,
+) -> list[CommentRow]:
+    """Latest non-empty comments of a project (or one relationship) with scores."""
+    query = (
+        select(Response, Stakeholder, CommentScore, Wave)
+        .join(Relationship, col(Relationship.id) == col(Response.relationship_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .join(Wave, col(Wave.id) == col(Response.wave_id))
+        .join(CommentScore, col(CommentScore.response_id) == col(Response.id), isouter=True)
+        .where(Response.comment != "")
+    )
+    if project_id is not None:
+        query = query.where(Relationship.project_id == project_id)
+    if relationship_id is not None:
+        query = query.where(Response.relationship_id == relationship_id)
+    rows = session.exec(query.order_by(col(Response.updated_at).desc()).limit(limit)).all()
+    return [
+        CommentRow(
+            response=response,
+            stakeholder=None if wave.attribution == "confidential" else person,
+            score=score,
+            wave=wave,
+            key_sentence=key_sentence(score),
+        )
+        for response, person, score, wave in rows
+    ]

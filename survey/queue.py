@@ -6,7 +6,7 @@ import logging
 from functools import lru_cache
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.job import Job
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,12 @@ def redis_for(url: str) -> redis.Redis:
 
 
 def enqueue(
-    redis_url: str, queue: str, func: str, *args: object, job_id: str | None = None
+    redis_url: str,
+    queue: str,
+    func: str,
+    *args: object,
+    job_id: str | None = None,
+    retry: Retry | None = None,
 ) -> bool:
     """Enqueue `func` (a dotted name) with id arguments; False when Redis is unreachable."""
     if queue not in QUEUE_NAMES:
@@ -35,7 +40,9 @@ def enqueue(
             existing = (
                 Job.fetch(job_id, connection=conn) if conn.exists(f"rq:job:{job_id}") else None
             )
-            if existing is not None and existing.get_status(refresh=False) in ("queued", "started"):
+            # Queued already: nothing to do. A "started" job may belong to a dead worker, so
+            # callers re-dispatching after a crash use a new job id instead.
+            if existing is not None and existing.get_status(refresh=False) == "queued":
                 return True
         Queue(queue, connection=conn).enqueue(
             func,
@@ -44,6 +51,7 @@ def enqueue(
             job_timeout=JOB_TIMEOUTS[queue],
             result_ttl=600,
             failure_ttl=7 * 24 * 3600,
+            retry=retry,
         )
         return True
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:

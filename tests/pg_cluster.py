@@ -102,8 +102,9 @@ def running(*, keep_logs_on_error: bool = True) -> Iterator[str]:
             "-c full_page_writes=off -c max_connections=200 -c timezone=UTC"
         )
         subprocess.run(
-            _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"],
-                      owner),
+            _as_owner(
+                [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"], owner
+            ),
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -111,8 +112,16 @@ def running(*, keep_logs_on_error: bool = True) -> Iterator[str]:
         _wait_ready(bin_dir, sockets, port, owner)
         subprocess.run(
             _as_owner(
-                [str(bin_dir / "createdb"), "-h", str(sockets), "-p", str(port), "-U", SUPERUSER,
-                 DATABASE],
+                [
+                    str(bin_dir / "createdb"),
+                    "-h",
+                    str(sockets),
+                    "-p",
+                    str(port),
+                    "-U",
+                    SUPERUSER,
+                    DATABASE,
+                ],
                 owner,
             ),
             check=True,

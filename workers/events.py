@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
-from survey import db, events
+from survey import db, events, outbox
 from survey.models import OutboxEvent, utcnow
-from workers import context, scoring
+from workers import alerting, context, scoring
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +30,36 @@ def process_event(event_id: int) -> int:
 
 
 def claim_batch(session: Session, *, first: int) -> list[OutboxEvent]:
-    """The given event plus the oldest other unprocessed events of the same queue."""
+    """The given event plus the oldest other unclaimed (or stale-claimed) pending events.
+
+    Claiming is one UPDATE ... RETURNING: on PostgreSQL its subquery takes the rows with
+    FOR UPDATE SKIP LOCKED, so two workers never claim the same event; SQLite's single
+    writer gives the same guarantee. An event another worker claimed recently is not taken,
+    even when it is `first`: a repeat dispatch must not handle it twice.
+    """
+    stale = utcnow() - outbox.STALE_CLAIM
+    claimable = (
+        select(OutboxEvent.id)
+        .where(col(OutboxEvent.processed_at).is_(None))
+        .where(col(OutboxEvent.claimed_at).is_(None) | (col(OutboxEvent.claimed_at) < stale))
+        .order_by(case((col(OutboxEvent.id) == first, 0), else_=1), col(OutboxEvent.id))
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = session.execute(
+        update(OutboxEvent)
+        .where(col(OutboxEvent.id).in_(claimable.scalar_subquery()))
+        .values(claimed_at=utcnow(), attempts=OutboxEvent.attempts + 1)
+        .returning(OutboxEvent.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    ids = sorted(claimed)
     pending = session.exec(
         select(OutboxEvent)
-        .where(col(OutboxEvent.processed_at).is_(None))
-        .where((col(OutboxEvent.id) == first) | col(OutboxEvent.claimed_at).is_(None))
-        .order_by(col(OutboxEvent.id))
-        .limit(BATCH_SIZE)
-    ).all()
-    now = utcnow()
-    ids = [e.id for e in pending]
-    session.execute(
-        update(OutboxEvent)
         .where(col(OutboxEvent.id).in_(ids))
-        .values(claimed_at=now, attempts=OutboxEvent.attempts + 1)
-    )
+        .order_by(col(OutboxEvent.id))
+        .execution_options(populate_existing=True)
+    ).all()
     # The claim commits on its own so other workers skip these events; if this worker dies,
     # the sweeper re-dispatches them once the claim goes stale.
     session.commit()
@@ -56,13 +71,19 @@ def handle(session: Session, batch: list[OutboxEvent]) -> None:
     by_kind: dict[str, list[OutboxEvent]] = defaultdict(list)
     for event in batch:
         by_kind[event.kind].append(event)
+    scored: list[int] = []
     for kind, kind_events in by_kind.items():
         if kind in (events.RESPONSE_SUBMITTED.name, events.COMMENTS_RESCORE.name):
-            scoring.score_responses(session, [e.payload["response_id"] for e in kind_events])
+            response_ids = [e.payload["response_id"] for e in kind_events]
+            scoring.score_responses(session, response_ids)
+            scored.extend(response_ids)
         else:
             log.error("no handler for event kind %s", kind)
             continue
         for event in kind_events:
             event.processed_at = utcnow()
             session.add(event)
+    # The rules see the new trend points in the same transaction; alerts commit with them.
+    raised = alerting.evaluate_after_scoring(session, scored)
     session.commit()
+    alerting.dispatch(context.settings(), raised)

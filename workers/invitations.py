@@ -11,7 +11,7 @@ from email.utils import format_datetime
 
 from sqlmodel import Session, col, select
 
-from survey import waves
+from survey import actions, waves
 from survey.config import Settings
 from survey.models import (
     Invitation,
@@ -99,6 +99,7 @@ def compose(
         "unsubscribe_url": f"{url}/unsubscribe",
         "reminder": reminder,
         "confidential": wave.attribution == "confidential",
+        "you_said_we_did": actions.shared_for_invitation(session, project_id=project.id, wave=wave),  # type: ignore[arg-type]
     }
     subject = f"{project.name}: how are we doing? (1 minute)"
     message = EmailMessage(policy=MAIL_POLICY)

@@ -14,7 +14,8 @@ from datetime import datetime
 from survey import db, distribution, outbox, queue, waves
 from survey.config import Settings
 from survey.models import utcnow
-from workers import context, deliveries
+from workers import alerting, context, deliveries
+from workers.reviews import REPORT_JOBS
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ def advance_waves(settings: Settings, now: datetime | None = None) -> int:
 PERIODIC = (
     Periodic("sweep-outbox", 2.0, sweep_outbox),
     Periodic("advance-waves", 30.0, advance_waves),
+    Periodic("evaluate-alerts", 60.0, alerting.evaluate_due),
+    Periodic("sweep-alert-notifications", 300.0, alerting.sweep_notifications),
+    *(Periodic(*job) for job in REPORT_JOBS),
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from analysis import sentiment, trends
+from survey import db
 from survey.models import (
     Answer,
     CommentScore,
@@ -27,11 +28,11 @@ def score_responses(session: Session, response_ids: Iterable[int]) -> int:
     ids = sorted(set(response_ids))
     if not ids:
         return 0
-    responses = session.exec(select(Response).where(col(Response.id).in_(ids))).all()
-    existing = {
-        s.response_id: s
-        for s in session.exec(select(CommentScore).where(col(CommentScore.response_id).in_(ids)))
-    }
+    existing = _locked_scores(session, ids)
+    # Read after taking the locks: a worker that waited scores what the last one committed.
+    responses = session.exec(
+        select(Response).where(col(Response.id).in_(ids)).execution_options(populate_existing=True)
+    ).all()
     scored = 0
     for response in responses:
         current = existing.get(response.id)  # type: ignore[arg-type]
@@ -43,9 +44,37 @@ def score_responses(session: Session, response_ids: Iterable[int]) -> int:
             continue
         write_score(session, response, current)
         scored += 1
-    for relationship_id, wave_id in {(r.relationship_id, r.wave_id) for r in responses}:
+    for relationship_id, wave_id in sorted({(r.relationship_id, r.wave_id) for r in responses}):
         recompute_trend(session, relationship_id=relationship_id, wave_id=wave_id)
     return scored
+
+
+def _locked_scores(session: Session, ids: list[int]) -> dict[int, CommentScore]:
+    """The score rows of `ids`, created if missing and locked until commit (in id order)."""
+    for response_id in ids:
+        # An empty analyzer version marks the placeholder as not scored yet.
+        db.insert_missing(
+            session,
+            CommentScore,
+            ("response_id",),
+            response_id=response_id,
+            polarity=0.0,
+            subjectivity=0.0,
+            label="neutral",
+            themes="",
+            detail={},
+            analyzer_version="",
+            scored_revision=utcnow(),
+            scored_at=utcnow(),
+        )
+    rows = session.exec(
+        select(CommentScore)
+        .where(col(CommentScore.response_id).in_(ids))
+        .order_by(col(CommentScore.response_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.response_id: row for row in rows}
 
 
 def write_score(session: Session, response: Response, current: CommentScore | None) -> None:
@@ -72,7 +101,31 @@ def write_score(session: Session, response: Response, current: CommentScore | No
 
 
 def recompute_trend(session: Session, *, relationship_id: int, wave_id: int) -> RelationshipTrend:
-    """Rebuild one trend point from the stored answers, so reruns give the same row."""
+    """Rebuild one trend point from the stored answers, so reruns give the same row.
+
+    The point is created if missing and locked first, so concurrent recomputes queue up
+    and the last one reads every answer committed before it: no duplicate, no stale point.
+    """
+    wave = session.get(Wave, wave_id)
+    db.insert_missing(
+        session,
+        RelationshipTrend,
+        ("relationship_id", "wave_id"),
+        relationship_id=relationship_id,
+        wave_id=wave_id,
+        wave_closes_at=wave.closes_at if wave else utcnow(),
+        answers=0,
+        updated_at=utcnow(),
+    )
+    point = session.exec(
+        select(RelationshipTrend)
+        .where(
+            RelationshipTrend.relationship_id == relationship_id,
+            RelationshipTrend.wave_id == wave_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     rows = session.exec(
         select(Response.id, Question.dimension, Answer.value_int)
         .join(Answer, col(Answer.response_id) == col(Response.id))
@@ -91,19 +144,6 @@ def recompute_trend(session: Session, *, relationship_id: int, wave_id: int) -> 
         .where(Response.relationship_id == relationship_id, Response.wave_id == wave_id)
         .where(Response.comment != "")
     ).all()
-    point = session.exec(
-        select(RelationshipTrend).where(
-            RelationshipTrend.relationship_id == relationship_id,
-            RelationshipTrend.wave_id == wave_id,
-        )
-    ).first()
-    if point is None:
-        wave = session.get(Wave, wave_id)
-        point = RelationshipTrend(
-            relationship_id=relationship_id,
-            wave_id=wave_id,
-            wave_closes_at=wave.closes_at if wave else utcnow(),
-        )
     for dimension in TREND_DIMENSIONS:
         setattr(point, dimension, means[dimension][0] if dimension in means else None)
     point.sentiment = trends.mean_or_none(polarities)

@@ -82,5 +82,57 @@ def document() -> dict[str, Any]:
             "/relationships/{relationship_id}/trend": _get(
                 "A relationship's trend over waves", {"type": "object"}, [rel_id]
             ),
+            "/projects/{code}/health": _get(
+                "Measured health per closed wave and relationship, with the watermelon verdict",
+                {"type": "object"},
+                [code],
+            ),
+            "/projects/{code}/status": {
+                **_get("Reported status history, oldest first", {"type": "object"}, [code]),
+                "post": _status_post(code),
+            },
+            "/alerts": _get(
+                "Alerts on projects you may see",
+                {"type": "object"},
+                [
+                    {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                    for n in ("status", "project", "severity", "rule")
+                ],
+            ),
+        },
+    }
+
+
+def _status_post(code: dict) -> dict[str, Any]:
+    """POST /projects/{code}/status: a portfolio tool pushes the reported RAG status."""
+    error = {"content": {"application/json": {"schema": ERROR}}}
+    return {
+        "summary": "Record the project's reported RAG status",
+        "parameters": [code],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["status"],
+                        "properties": {
+                            "status": {"type": "string", "enum": ["green", "amber", "red"]},
+                            "note": {"type": "string", "maxLength": 2000},
+                            "reported_on": {"type": "string", "format": "date"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "Recorded",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "400": {"description": "Invalid input; `fields` says which", **error},
+            "401": {"description": "No valid token", **error},
+            "403": {"description": "Read-only user", **error},
+            "404": {"description": "Not found or not yours", **error},
         },
     }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
-from survey import queries
+from survey import pm_actions, queries, snapshots
 from survey.api import bp, openapi
 from survey.api.tokens import require_token
-from survey.models import RelationshipTrend, Stakeholder
+from survey.models import Alert, RelationshipTrend, Stakeholder
 from survey.web.errors import error_body
 from survey.web.session import get_session
 
@@ -39,12 +39,15 @@ def projects():
     out = []
     for project in queries.visible_projects(session, user=g.api_user):
         status = queries.latest_status(session, project_id=project.id)
+        health = snapshots.project_health(session, project=project)
         out.append(
             {
                 "code": project.code,
                 "name": project.name,
                 "phase": project.phase,
                 "reported_status": status.status if status else None,
+                "health": _round(health.latest),
+                "watermelon": health.watermelon,
             }
         )
     return jsonify({"projects": out})
@@ -100,3 +103,149 @@ def relationship_trend(relationship_id: int):
         for point, wave in queries.trend_points(session, relationship_id=relationship_id)
     ]
     return jsonify({"relationship_id": relationship_id, "points": points})
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+@bp.get("/projects/<code>/health")
+@require_token
+def project_health(code: str):
+    """Measured health per closed wave, per relationship, and the watermelon verdict."""
+    session = get_session()
+    project = queries.project_for(session, user=g.api_user, code=code)
+    if project is None:
+        return _not_found("project")
+    health = snapshots.project_health(session, project=project)
+    return jsonify(
+        {
+            "project": project.code,
+            "health": _round(health.latest),
+            "band": health.band,
+            "trend": health.trend,
+            "reported_status": health.reported.status if health.reported else None,
+            "watermelon": health.watermelon,
+            "verdict": {"kind": health.verdict.kind, "reason": health.verdict.reason},
+            "waves": [
+                {
+                    "wave_id": wave.id,
+                    "title": wave.title,
+                    "closes_at": wave.closes_at.isoformat(),
+                    "health": _round(value),
+                    "answered": rate[0],
+                    "invited": rate[1],
+                }
+                for wave, value, rate in zip(health.waves, health.series, health.rates, strict=True)
+            ],
+            "relationships": [
+                {
+                    "id": r.relationship.id,
+                    "stakeholder": {
+                        **_stakeholder(r.stakeholder),
+                        "nervous": r.stakeholder.nervous,
+                    },
+                    "health": _round(r.latest_health),
+                    "band": r.band,
+                    "silent": r.silent,
+                    "series": [_round(v) for v in r.health],
+                }
+                for r in health.relationships
+            ],
+        }
+    )
+
+
+def _alert(alert: Alert, project_code: str) -> dict:
+    return {
+        "id": alert.id,
+        "project": project_code,
+        "key": alert.key,
+        "rule": alert.rule,
+        "subject_kind": alert.subject_kind,
+        "subject_id": alert.subject_id,
+        "severity": alert.severity,
+        "status": alert.status,
+        "message": alert.message,
+        "note": alert.note,
+        "raised_at": alert.raised_at.isoformat(),
+        "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+    }
+
+
+@bp.get("/alerts")
+@require_token
+def alerts():
+    """Alerts on the projects the token's user may see; ?status=, ?project=, ?severity=."""
+    session = get_session()
+    projects = queries.visible_projects(session, user=g.api_user)
+    code = request.args.get("project")
+    ids = [p.id for p in projects if code is None or p.code == code]
+    rows = queries.alerts_for(
+        session,
+        project_ids=ids,  # type: ignore[arg-type]
+        status=request.args.get("status") or None,
+        severity=request.args.get("severity") or None,
+        rule=request.args.get("rule") or None,
+        limit=500,
+    )
+    return jsonify({"alerts": [_alert(alert, project.code) for alert, project in rows]})
+
+
+@bp.post("/projects/<code>/status")
+@require_token
+def record_status(code: str):
+    """Record the project's RAG status: {"status", "note", "reported_on" (optional)}."""
+    session = get_session()
+    project = queries.project_for(session, user=g.api_user, code=code)
+    if project is None:
+        return _not_found("project")
+    if not pm_actions.can_change(g.api_user, project):
+        return jsonify(error_body("forbidden", "This token may read but not change.")), 403
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        body = error_body("invalid", "Send a JSON object.", {"body": "must be a JSON object"})
+        return jsonify(body), 400
+    try:
+        report = pm_actions.record_status(session, project=project, data=data, actor=g.api_user)
+    except pm_actions.InputError as exc:
+        return jsonify(error_body("invalid", "The status report is not valid.", exc.fields)), 400
+    session.commit()
+    return (
+        jsonify(
+            {
+                "id": report.id,
+                "project": project.code,
+                "status": report.status,
+                "note": report.note,
+                "reported_on": report.reported_on.isoformat(),
+            }
+        ),
+        201,
+    )
+
+
+@bp.get("/projects/<code>/status")
+@require_token
+def status_history(code: str):
+    """Every status the PM reported for the project, oldest first."""
+    session = get_session()
+    project = queries.project_for(session, user=g.api_user, code=code)
+    if project is None:
+        return _not_found("project")
+    reports = snapshots.status_history(session, project_id=project.id)  # type: ignore[arg-type]
+    return jsonify(
+        {
+            "project": project.code,
+            "reports": [
+                {
+                    "id": r.id,
+                    "status": r.status,
+                    "note": r.note,
+                    "reported_on": r.reported_on.isoformat(),
+                }
+                for r in reports
+            ],
+        }
+    )

@@ -7,17 +7,32 @@ import click
 from survey.cli.accounts import token_group, user_group
 from survey.cli.database import db_group, demo
 from survey.cli.processes import scheduler, up, web, worker
+from survey.cli.stakeholders import stakeholder_group
 from survey.cli.waves import wave_group
 from survey.config import ConfigError, load_settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a database that cannot be used is a one-line error, too."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+            raise click.ClickException(f"database error: {reason}") from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Rapport: pulse surveys and relationship health for IT project teams."""
 
 
 for command in (up, web, worker, scheduler, db_group, demo, user_group, token_group):
     main.add_command(command)
+main.add_command(stakeholder_group)
 main.add_command(wave_group)
 
 try:

@@ -6,10 +6,10 @@ import click
 from pydantic import ValidationError
 from sqlmodel import select
 
-from survey import db
-from survey.models import Role, User
+from survey import audit, db
+from survey.models import ApiToken, Role, User
 from survey.models.people import UserCreate
-from survey.passwords import hash_password
+from survey.passwords import hash_password, token_hash
 
 
 @click.group("user")
@@ -40,13 +40,21 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
     with db.session_scope(settings.database_url) as session:
         if session.exec(select(User).where(User.email == data.email)).first():
             raise click.ClickException(f"a user with email {data.email} already exists")
-        session.add(
-            User(
-                email=data.email,
-                name=data.name,
-                role=data.role,
-                password_hash=hash_password(data.password),
-            )
+        user = User(
+            email=data.email,
+            name=data.name,
+            role=data.role,
+            password_hash=hash_password(data.password),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(
+            session,
+            actor_id=None,
+            action="user.create",
+            target_kind="user",
+            target_id=user.id,
+            detail={"role": data.role.value, "via": "cli"},
         )
     click.echo(f"created {data.role.value} {data.email}")
 
@@ -69,4 +77,15 @@ def token_create(email: str, label: str) -> None:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise click.ClickException(f"no user with email {email}")
-        click.echo(issue(session, user=user, label=label))
+        raw = issue(session, user=user, label=label)
+        token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).one()
+        audit.record(
+            session,
+            actor_id=None,
+            action="api_token.create",
+            target_kind="api_token",
+            target_id=token.id,
+            detail={"user_id": user.id, "via": "cli"},
+        )
+        session.commit()
+        click.echo(raw)

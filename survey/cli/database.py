@@ -1,4 +1,4 @@
-"""`rapport db upgrade` and `rapport demo`."""
+"""`rapport db upgrade`, `rapport db migrate-from-sqlite` and `rapport demo`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,41 @@ def db_upgrade() -> None:
     try:
         migrate.upgrade(settings.database_url)
     except OperationalError as exc:
-        raise click.ClickException(f"cannot reach the database: {exc.orig}") from exc
+        # Drivers add hint lines ("Is the server running...?"): the user gets the first one.
+        reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+        raise click.ClickException(f"cannot reach the database: {reason}") from exc
     click.echo("database is up to date")
+
+
+@db_group.command("migrate-from-sqlite")
+@click.option(
+    "--from",
+    "source_url",
+    required=True,
+    metavar="sqlite:///PATH",
+    help="The embedded installation's database, e.g. sqlite:///instance/rapport.db.",
+)
+def db_migrate_from_sqlite(source_url: str) -> None:
+    """Copy an embedded SQLite installation into RAPPORT_DATABASE_URL (which must be empty)."""
+    from pathlib import Path
+
+    from survey import sqlite_import
+    from survey.cli import settings_or_fail
+
+    settings = settings_or_fail()
+    if not source_url.startswith("sqlite:///"):
+        raise click.ClickException("--from must be a sqlite:/// URL")
+    if not Path(source_url.removeprefix("sqlite:///")).is_file():
+        raise click.ClickException(f"no SQLite database at {source_url}")
+    try:
+        copied = sqlite_import.copy_database(source_url, settings.database_url)
+    except (ValueError, sqlite_import.TargetNotEmpty) as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise click.ClickException(f"cannot reach the database: {exc.orig}") from exc
+    for table in copied:
+        click.echo(f"{table.name}: {table.rows} rows")
+    click.echo(f"copied {sum(t.rows for t in copied)} rows in {len(copied)} tables")
 
 
 @click.command()

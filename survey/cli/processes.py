@@ -143,11 +143,9 @@ def web(host: str, port: int, processes: int) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: str, burst: bool) -> None:
     """Run an RQ worker. It does not fork per job: jobs run in this warmed-up process."""
-    from rq import Queue, SimpleWorker
-
     from survey.cli import settings_or_fail
-    from survey.queue import redis_for
     from workers import warmup
+    from workers.runner import run_worker
 
     settings = settings_or_fail()
     names = [q.strip() for q in queues.split(",") if q.strip()]
@@ -157,12 +155,7 @@ def worker(queues: str, burst: bool) -> None:
             f"unknown queue(s): {', '.join(unknown)}; known: {', '.join(QUEUE_NAMES)}"
         )
     warmup.preload()
-    connection = redis_for(settings.redis_url)
-    # Blocking reads must outlive the client's short socket timeout.
-    connection = connection.__class__.from_url(settings.redis_url)
-    SimpleWorker([Queue(n, connection=connection) for n in names], connection=connection).work(
-        burst=burst, with_scheduler=False
-    )
+    run_worker(settings.redis_url, names, burst=burst)
 
 
 @click.command()

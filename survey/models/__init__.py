@@ -1,10 +1,19 @@
 """The data model. Importing this package registers every table on SQLModel.metadata."""
 
 from survey.models.alerts import ActionStatus, Alert, AlertStatus, FollowUpAction
+from survey.models.audit import AuditEntry
 from survey.models.base import utcnow
+from survey.models.lessons import Lesson, LessonKind
 from survey.models.mail import DeliveryStatus, MailDelivery, MailSuppression
 from survey.models.outbox import OutboxEvent
 from survey.models.people import ApiToken, Role, User
+from survey.models.plans import (
+    Audience,
+    CommunicationPlanEntry,
+    DigestLog,
+    Frequency,
+    ReportStatus,
+)
 from survey.models.projects import (
     Project,
     Rag,
@@ -33,6 +42,14 @@ __all__ = [
     "FollowUpAction",
     "Answer",
     "ApiToken",
+    "Audience",
+    "CommunicationPlanEntry",
+    "DigestLog",
+    "Frequency",
+    "Lesson",
+    "LessonKind",
+    "ReportStatus",
+    "AuditEntry",
     "Attribution",
     "CommentScore",
     "DeliveryStatus",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from survey.models.base import utcnow
@@ -19,6 +20,15 @@ class AlertStatus(StrEnum):
 class Alert(SQLModel, table=True):
     """One raised rule for one subject; at most one unresolved alert per `key`."""
 
+    __table_args__ = (
+        Index(
+            "uq_alert_unresolved_key",
+            "key",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     # "rule:subject_kind:subject_id", from analysis.alerts.AlertCandidate.key
@@ -34,6 +44,11 @@ class Alert(SQLModel, table=True):
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     notified_at: datetime | None = None
+    # The latest closed wave the evidence came from: a resolved alert comes back only on newer.
+    wave_id: int | None = Field(default=None, foreign_key="wave.id")
+    webhook_notified_at: datetime | None = None
+    acknowledged_by_id: int | None = None
+    resolved_by_id: int | None = None
 
 
 class ActionStatus(StrEnum):

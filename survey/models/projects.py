@@ -32,6 +32,10 @@ class Project(ProjectBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     pm_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # Where raised alerts are POSTed (Slack/Teams incoming webhook); None: the instance default.
+    alert_webhook_url: str | None = Field(default=None, max_length=500)
+    # When the alert rules last ran for this project: a wave closed since then means run again.
+    alerts_evaluated_at: datetime | None = None
 
 
 class StatusReport(SQLModel, table=True):

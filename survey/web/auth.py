@@ -5,9 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_login import LoginManager, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlmodel import select
 
+from survey import audit
 from survey.models import User
 from survey.passwords import check_password
 from survey.web.session import get_session
@@ -46,8 +47,10 @@ def login():
         user = get_session().exec(select(User).where(User.email == email)).first()
         if user is None or not user.active or not check_password(user.password_hash, password):
             error = "Email or password is not right."
+            _audit(None, "auth.login_failed", user.id if user else None)
         else:
             login_user(user)
+            _audit(user.id, "auth.login", user.id)
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, email=email), status
@@ -57,9 +60,16 @@ def login():
 @login_required
 def logout():
     """Sign out."""
+    _audit(current_user.id, "auth.logout", current_user.id)
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
+
+
+def _audit(actor_id: int | None, action: str, user_id: int | None) -> None:
+    session = get_session()
+    audit.record(session, actor_id=actor_id, action=action, target_kind="user", target_id=user_id)
+    session.commit()
 
 
 def init_app(app: Flask) -> None:

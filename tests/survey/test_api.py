@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from survey import queue
 from survey.api.tokens import issue
-from survey.models import ApiToken, CommentScore, Rag, Role, StatusReport, utcnow
+from survey.models import ApiToken, CommentScore, Rag, Role, StatusReport, User, utcnow
 from tests.builders import (
     GOOD_ANSWERS,
     answer_pulse,
@@ -97,12 +97,12 @@ def test_trend_without_token_is_401(client, portfolio):
 
 
 def test_revoked_and_expired_tokens_are_401(client, session, portfolio):
-    revoked = session.exec(select(ApiToken)).first()
-    assert revoked is not None
+    pm = session.exec(select(User).where(User.email == "pm@example.com")).one()
+    revoked = session.exec(select(ApiToken).where(ApiToken.user_id == pm.id)).one()
     revoked.revoked = True
-    pm = make_user(session, email="late@example.com")
-    expired_raw = issue(session, user=pm)
-    expired = session.exec(select(ApiToken).where(ApiToken.user_id == pm.id)).one()
+    late = make_user(session, email="late@example.com")
+    expired_raw = issue(session, user=late)
+    expired = session.exec(select(ApiToken).where(ApiToken.user_id == late.id)).one()
     expired.expires_at = utcnow() - timedelta(minutes=1)
     session.add_all([revoked, expired])
     session.commit()
@@ -111,10 +111,7 @@ def test_revoked_and_expired_tokens_are_401(client, session, portfolio):
 
 
 def test_token_of_a_deactivated_user_is_401(client, session, portfolio):
-    other = session.exec(select(ApiToken)).all()[1]
-    from survey.models import User
-
-    user = session.get(User, other.user_id)
+    user = session.exec(select(User).where(User.email == "other.pm@example.com")).one()
     user.active = False
     session.add(user)
     session.commit()

@@ -21,7 +21,7 @@ from tests.conftest import csrf_token
 from tests.smtp_server import free_port, smtp_server  # noqa: F401
 from tests.wave_builders import add_stakeholder, invitations_of, open_wave, project_with, settings_for
 from workers import deliveries, deliveries as d
-from workers.mail import FolderTransport, MailError
+from workers.mail import FolderTransport
 
 RATING = re.compile(r"https://rapport\.example/s/([A-Za-z0-9_-]+)\?satisfaction=([1-5])")
 
@@ -182,8 +182,3 @@ def test_file_mailbox_is_the_default_transport(session, rapport_env):
     assert deliveries.send_due(settings, wave_id=wave.id)["sent"] == 2
     files = sorted(p.name for p in settings.mailbox_dir.glob("*.eml"))
     assert len(files) == 2 and all(f.startswith("invitation-") for f in files)
-
-
-def test_mail_error_flags():
-    assert MailError("x", permanent=True).permanent
-    assert not MailError("x", permanent=False).unreachable

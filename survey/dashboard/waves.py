@@ -1,0 +1,219 @@
+"""Waves for the PM: create (CSRF-protected form), preview who gets it, schedule, follow, close."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlmodel import Session, col, select
+
+from survey import distribution, queries, wave_results, waves
+from survey.dashboard import bp
+from survey.models import (
+    Attribution,
+    MailSuppression,
+    Relationship,
+    Role,
+    Stakeholder,
+    Wave,
+    WaveProject,
+    WaveStatus,
+    utcnow,
+)
+from survey.web.session import get_session, settings
+
+
+def _visible_wave(session: Session, wave_id: int) -> Wave:
+    """The wave if the user may see one of its projects; 404 otherwise."""
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        abort(404)
+    mine = {p.id for p in queries.visible_projects(session, user=current_user)}
+    if not mine & {p.id for p in waves.projects_of(session, wave_id=wave_id)}:
+        abort(404)
+    return wave
+
+
+def _may_change() -> None:
+    if current_user.role == Role.viewer:
+        abort(403)
+
+
+@bp.get("/waves")
+@login_required
+def wave_list():  # type: ignore[no-untyped-def]
+    """Waves covering the user's projects, newest first, with response rates."""
+    session = get_session()
+    mine = [p.id for p in queries.visible_projects(session, user=current_user)]
+    found = session.exec(
+        select(Wave)
+        .join(WaveProject, col(WaveProject.wave_id) == col(Wave.id))
+        .where(col(WaveProject.project_id).in_(mine))
+        .distinct()
+        .order_by(col(Wave.opens_at).desc())
+    ).all()
+    rows = [(w, waves.counts(session, wave_id=w.id)) for w in found]  # type: ignore[arg-type]
+    return render_template("dashboard/wave_list.html", rows=rows)
+
+
+def _candidates(session: Session) -> list[tuple]:
+    projects = queries.visible_projects(session, user=current_user)
+    out = []
+    for project in projects:
+        people = session.exec(
+            select(Relationship, Stakeholder)
+            .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+            .where(Relationship.project_id == project.id, col(Relationship.active))
+            .order_by(col(Stakeholder.name))
+        ).all()
+        out.append((project, people))
+    return out
+
+
+def _day(raw: str, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError as exc:
+        raise waves.WaveError(f"not a date: {raw!r} (use YYYY-MM-DD)") from exc
+
+
+def _create_from_form(session: Session) -> Wave:
+    form = request.form
+    now = utcnow()
+    project_ids = {int(p) for p in form.getlist("project") if p.isdigit()}
+    projects = [
+        p for p in queries.visible_projects(session, user=current_user) if p.id in project_ids
+    ]
+    opens = _day(form.get("opens_on", ""), now.date())
+    closes = _day(form.get("closes_on", ""), now.date() + timedelta(days=10))
+    opens_at = max(now, datetime.combine(opens, time(), UTC))
+    chosen = None
+    if form.get("recipients") == "chosen":
+        chosen = [int(r) for r in form.getlist("relationship") if r.isdigit()]
+    return waves.create_wave(
+        session,
+        projects=projects,
+        opens_at=opens_at,
+        closes_at=datetime.combine(closes + timedelta(days=1), time(), UTC),
+        secret_key=settings().secret_key,
+        relationship_ids=chosen,
+        reminders=waves.parse_reminder_days(form.get("reminder_days", "3,6")),
+        attribution=Attribution(form.get("attribution", "attributed")),
+        title=form.get("title", "")[:200],
+        created_by_id=current_user.id,
+    )
+
+
+@bp.route("/waves/new", methods=["GET", "POST"])
+@login_required
+def wave_new():  # type: ignore[no-untyped-def]
+    """The new-wave form; a created wave is a draft until the PM confirms the preview."""
+    _may_change()
+    session = get_session()
+    error = None
+    if request.method == "POST":
+        try:
+            wave = _create_from_form(session)
+        except (waves.WaveError, ValueError) as exc:
+            session.rollback()
+            error = str(exc)
+        else:
+            session.commit()
+            return redirect(url_for("dashboard.wave_detail", wave_id=wave.id), code=303)
+    today = utcnow().date()
+    return render_template(
+        "dashboard/wave_new.html",
+        candidates=_candidates(session),
+        error=error,
+        form=request.form,
+        today=today,
+        default_close=today + timedelta(days=10),
+    ), (400 if error else 200)
+
+
+@bp.get("/waves/<int:wave_id>")
+@login_required
+def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
+    """A wave: the preview (drafts), response rate, recipients and results."""
+    session = get_session()
+    wave = _visible_wave(session, wave_id)
+    preview = None
+    if wave.status in (WaveStatus.draft, WaveStatus.scheduled):
+        preview = distribution.plan_invitations(
+            session,
+            wave=wave,
+            now=max(utcnow(), wave.opens_at),
+            fatigue_days=settings().fatigue_days,
+        )
+    keys, results = wave_results.results(session, wave=wave)
+    return render_template(
+        "dashboard/wave_detail.html",
+        wave=wave,
+        projects=waves.projects_of(session, wave_id=wave_id),
+        counts=waves.counts(session, wave_id=wave_id),
+        preview=preview,
+        recipients=wave_results.recipients(session, wave=wave),
+        keys=keys,
+        results=results,
+        confidential=wave.attribution == Attribution.confidential,
+    )
+
+
+@bp.post("/waves/<int:wave_id>/schedule")
+@login_required
+def wave_schedule(wave_id: int):  # type: ignore[no-untyped-def]
+    """Confirm the preview: the wave opens (and mails) at its opening time."""
+    _may_change()
+    session = get_session()
+    wave = _visible_wave(session, wave_id)
+    try:
+        waves.schedule(session, wave=wave)
+    except waves.WaveError as exc:
+        flash(str(exc))
+        return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)
+    distribution.start(
+        session,
+        wave=wave,
+        now=utcnow(),
+        fatigue_days=settings().fatigue_days,
+        redis_url=settings().redis_url,
+    )
+    flash(
+        "The wave is open and its invitations are on their way."
+        if wave.status == "open"
+        else f"The wave opens on {wave.opens_at:%-d %B %Y}."
+    )
+    return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)
+
+
+@bp.post("/waves/<int:wave_id>/close")
+@login_required
+def wave_close(wave_id: int):  # type: ignore[no-untyped-def]
+    """Close the wave now; reminders not yet sent are cancelled."""
+    _may_change()
+    session = get_session()
+    waves.close(session, wave=_visible_wave(session, wave_id), now=utcnow())
+    session.commit()
+    flash("The wave is closed.")
+    return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)
+
+
+@bp.post("/waves/<int:wave_id>/bounces/<int:stakeholder_id>/clear")
+@login_required
+def bounce_clear(wave_id: int, stakeholder_id: int):  # type: ignore[no-untyped-def]
+    """The PM fixed a bounced address: mail to it may go again."""
+    _may_change()
+    session = get_session()
+    wave = _visible_wave(session, wave_id)
+    if stakeholder_id not in {
+        r.stakeholder.id for r in wave_results.recipients(session, wave=wave)
+    }:
+        abort(404)
+    for row in session.exec(
+        select(MailSuppression).where(MailSuppression.stakeholder_id == stakeholder_id)
+    ):
+        session.delete(row)
+    session.commit()
+    flash("The address will be tried again.")
+    return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)

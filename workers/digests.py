@@ -1,0 +1,160 @@
+"""Digest jobs: each person on a project's communication plan gets their digest, at most once
+per period, skipped (and logged as such) when nothing happened since their last one."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from survey import db, digests, plans, queue
+from survey.config import Settings
+from survey.models import DigestLog, Frequency, Project, ReportStatus, utcnow
+from workers import context, mail, rendering
+from workers.invitations import MAIL_POLICY, SENDER, UnsendableMessage, header_safe
+
+log = logging.getLogger(__name__)
+
+KIND = "digest"
+SUBJECTS = {
+    "summary": "{name}: your {frequency} summary",
+    "detailed": "{name}: {frequency} detailed report",
+    "statistical": "{name}: {frequency} statistics",
+}
+
+
+def period_key(frequency: Frequency, now: datetime) -> str:
+    """The period a digest belongs to: the UTC day, or the ISO week."""
+    if frequency == Frequency.daily:
+        return now.date().isoformat()
+    year, week, _ = now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _claim(session: Session, project_id: int, line: plans.PlanLine, period: str) -> DigestLog | None:
+    """Insert this period's log row; None when another run already has it."""
+    entry = DigestLog(
+        project_id=project_id,
+        recipient=line.recipient,
+        kind=KIND,
+        audience=str(line.audience),
+        period=period,
+    )
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return entry
+
+
+def last_sent(session: Session, *, project_id: int, recipient: str) -> datetime | None:
+    """When this person last got a digest of this project."""
+    return session.exec(
+        select(DigestLog.sent_at)
+        .where(DigestLog.project_id == project_id, DigestLog.recipient == recipient)
+        .where(DigestLog.kind == KIND, DigestLog.status == ReportStatus.sent)
+        .order_by(col(DigestLog.sent_at).desc())
+    ).first()
+
+
+def compose(
+    settings: Settings, line: plans.PlanLine, digest: digests.Digest, period: str
+) -> EmailMessage:
+    """The multipart digest; statistical charts travel as inline PNG parts (cid:)."""
+    images = {name: f"cid:{name}-{digest.project.id}@rapport.invalid" for name in digest.charts}
+    ctx = digests.template_context(
+        digest,
+        recipient_name=line.name,
+        dashboard_url=f"{settings.base_url}/projects/{digest.project.code}",
+        images=images,
+    )
+    text_name, html_name = digests.template_names(digest.audience)
+    message = EmailMessage(policy=MAIL_POLICY)
+    subject = SUBJECTS[str(digest.audience)].format(name=digest.project.name, frequency=line.frequency)
+    message["Subject"] = header_safe(subject)
+    message["From"] = SENDER
+    try:
+        message["To"] = Address(display_name=header_safe(line.name), addr_spec=line.email)
+    except (ValueError, IndexError) as exc:
+        raise UnsendableMessage(f"not a valid email address: {line.email!r}") from exc
+    message["Date"] = format_datetime(utcnow())
+    ident = re.sub(r"[^A-Za-z0-9.-]", "-", f"{digest.project.id}-{line.recipient}-{period}")
+    message["Message-ID"] = f"<digest-{ident}@rapport.invalid>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendering.render(text_name, **ctx), cte="8bit")
+    message.add_alternative(rendering.render(html_name, **ctx), subtype="html")
+    html_part = message.get_payload()[1]  # type: ignore[index]
+    for name, png in digest.charts.items():
+        html_part.add_related(png, "image", "png", cid=f"<{images[name][4:]}>")
+    return message
+
+
+def send_project_digests(project_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Job: this period's digests for everyone on the project's plan; safe to run twice."""
+    settings = context.settings()
+    now = now or utcnow()
+    outcomes: Counter[str] = Counter()
+    with db.session_scope(settings.database_url) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            return dict(outcomes)
+        for line in plans.plan_for(session, project=project):
+            if line.receives:
+                outcomes[_send_one(settings, session, project, line, now)] += 1
+    return dict(outcomes)
+
+
+def _send_one(
+    settings: Settings, session: Session, project: Project, line: plans.PlanLine, now: datetime
+) -> str:
+    period = period_key(line.frequency, now)
+    entry = _claim(session, project.id, line, period)  # type: ignore[arg-type]
+    if entry is None:
+        return "already done"
+    since = last_sent(session, project_id=project.id, recipient=line.recipient)  # type: ignore[arg-type]
+    since = since or now - digests.PERIODS[line.frequency]
+    digest = digests.build(session, project=project, audience=line.audience, since=since, now=now)
+    if digest.nothing_new:
+        entry.status = ReportStatus.skipped
+        entry.note = f"nothing new since {since:%Y-%m-%d %H:%M} UTC: no digest sent"
+        log.info("digest %s %s: %s", project.code, line.recipient, entry.note)
+    else:
+        try:
+            mail.deliver(settings, compose(settings, line, digest, period))
+        except (mail.MailError, UnsendableMessage) as exc:
+            entry.status = ReportStatus.failed
+            entry.note = str(exc)[:500]
+        else:
+            entry.status = ReportStatus.sent
+            entry.sent_at = utcnow()
+    session.add(entry)
+    session.commit()
+    return str(entry.status)
+
+
+def enqueue_digests(settings: Settings, now: datetime | None = None) -> int:
+    """Periodic: one digest job per project on the reports queue (the log stops repeats)."""
+    with db.session_scope(settings.database_url) as session:
+        ids = [pid for pid in session.exec(select(Project.id)).all() if pid is not None]
+    for project_id in ids:
+        queue.enqueue(
+            settings.redis_url,
+            "reports",
+            "workers.digests.send_project_digests",
+            project_id,
+            job_id=f"digests-{project_id}",
+        )
+    return len(ids)
+
+
+# How often the scheduler looks; a digest is still sent at most once per day or week.
+EVERY = timedelta(minutes=15).total_seconds()
