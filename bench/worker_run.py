@@ -2,62 +2,57 @@
 
 By default it warms up as `rapport worker` does, drains every queued job with an RQ
 SimpleWorker in burst mode, then scores the same comments again in a plain loop for the
-baseline. With --baseline-only it runs just that loop, so its memory high-water mark is
-what the analyzer alone needs.
+baseline. With --baseline-only it imports only the analyzer and runs just that loop, so its
+memory high-water mark is what the analyzer alone needs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 
-import redis
-from rq import Queue, SimpleWorker
-from sqlmodel import Session, col, func, select
-
-from analysis import sentiment
-from bench.procs import peak_rss_kib
-from survey import db
-from survey.config import Settings
-from survey.models import CommentScore, OutboxEvent, Response
-from survey.queue import QUEUE_NAMES
-from workers import context, warmup
+from bench.memory import peak_rss_kib
 
 
-def _count(session: Session, query) -> int:  # type: ignore[no-untyped-def]
-    return int(session.exec(query).one())
-
-
-def drain(settings: Settings) -> dict[str, float]:
+def drain(database_url: str, redis_url: str) -> dict[str, float]:
     """Run one SimpleWorker in burst mode over every queue; returns what it did."""
+    import redis
+    from rq import Queue, SimpleWorker
+
+    from survey.queue import QUEUE_NAMES
+    from workers import warmup
+
     warmup.preload()
     # No socket timeout: a worker's blocking reads wait longer than the web's short one.
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = redis.Redis.from_url(redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
     jobs = sum(q.count for q in queues)
     began = time.perf_counter()
     SimpleWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
     seconds = time.perf_counter() - began
-    peak = peak_rss_kib(os.getpid())
-    with Session(db.get_engine(settings.database_url)) as session:
-        pending = select(func.count(col(OutboxEvent.id))).where(
-            col(OutboxEvent.processed_at).is_(None)
-        )
-        return {
-            "jobs": jobs,
-            "seconds": seconds,
-            "peak_rss_kib": peak,
-            "pending": _count(session, pending),
-            "scored": _count(session, select(func.count(col(CommentScore.id)))),
-        }
+    with _connect(database_url) as conn:
+        pending = conn.execute("SELECT count(*) FROM outbox_event WHERE processed_at IS NULL")
+        scored = conn.execute("SELECT count(*) FROM comment_score WHERE analyzer_version != ''")
+        counts = pending.fetchone()[0], scored.fetchone()[0]
+    return {"jobs": jobs, "seconds": seconds, "pending": counts[0], "scored": counts[1]}
 
 
-def plain_loop(settings: Settings) -> dict[str, float]:
+def _connect(database_url: str) -> sqlite3.Connection:
+    if not database_url.startswith("sqlite:///"):
+        raise SystemExit("the benchmark runs on SQLite only")
+    return sqlite3.connect(database_url.removeprefix("sqlite:///"))
+
+
+def plain_loop(database_url: str) -> dict[str, float]:
     """Score every stored comment with analysis.sentiment.score and nothing else."""
-    with Session(db.get_engine(settings.database_url)) as session:
-        comments = list(session.exec(select(Response.comment).where(Response.comment != "")))
+    from analysis import sentiment
+
+    with _connect(database_url) as conn:
+        comments = [r[0] for r in conn.execute("SELECT comment FROM response WHERE comment != ''")]
+    sentiment.score("Warm the lexicon up first, as a running worker would have.")
     began = time.perf_counter()
     for text in comments:
         sentiment.score(text)
@@ -67,11 +62,13 @@ def plain_loop(settings: Settings) -> dict[str, float]:
 
 def main() -> None:
     """Drain (unless --baseline-only), run the plain loop, print one JSON line."""
-    settings = context.settings()
+    database_url = os.environ["RAPPORT_DATABASE_URL"]
     report: dict[str, float] = {}
     if "--baseline-only" not in sys.argv[1:]:
-        report.update(drain(settings))
-    report.update(plain_loop(settings))
+        report.update(drain(database_url, os.environ["RAPPORT_REDIS_URL"]))
+        # The worker's own high-water mark, before the baseline loop runs in this process.
+        report["peak_rss_kib"] = peak_rss_kib(os.getpid())
+    report.update(plain_loop(database_url))
     report.setdefault("peak_rss_kib", peak_rss_kib(os.getpid()))
     sys.stdout.write(json.dumps(report) + "\n")
 

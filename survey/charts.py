@@ -100,6 +100,15 @@ def _band_shapes(axis: str = "y") -> list[dict]:
     ]
 
 
+def _spread(nth: int, step: float) -> tuple[float, float]:
+    """Offset of the nth marker sharing a spot: the first sits on it, the rest around it."""
+    if nth == 0:
+        return 0.0, 0.0
+    ring = (nth + 1) // 2
+    side = 1 if nth % 2 else -1
+    return side * step * (1 + (ring - 1) % 2), -step * ((ring - 1) // 2)
+
+
 def portfolio_quadrant(items: Sequence[dict]) -> dict:
     """Reported status (x) against measured health (y); the watermelon corner is labelled.
 
@@ -112,7 +121,7 @@ def portfolio_quadrant(items: Sequence[dict]) -> dict:
         nth = placed.get(x, 0)
         placed[x] = nth + 1
         # Spread projects that share a column so their labels do not sit on each other.
-        offset = ((nth % 5) - 2) * 0.08
+        offset = _spread(nth, 0.1)[0]
         fig.add_trace(
             go.Scatter(
                 x=[x + offset],
@@ -192,7 +201,7 @@ def stakeholder_map(rows: Sequence[dict]) -> dict:
         cell = (row["interest"], row["influence"])
         nth = cells.get(cell, 0)
         cells[cell] = nth + 1
-        dx, dy = ((nth % 3) - 1) * 0.18, (nth // 3) * -0.18
+        dx, dy = _spread(nth, 0.2)
         flags = [
             label for label, on in (("nervous", row["nervous"]), ("silent", row["silent"])) if on
         ]

@@ -63,7 +63,9 @@ class EmbeddedRedis:
             "--logfile",
             str(self.home / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        # Its own session: a terminal's Ctrl-C reaches the whole foreground process group, and
+        # Redis must not quit before the workers still talking to it; stop() ends it last.
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         client = redis.Redis(unix_socket_path=str(self.socket))
         while time.monotonic() < deadline:

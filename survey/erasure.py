@@ -6,10 +6,12 @@ points at a relationship, invitation or response is erased too without changes h
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
 import email.utils
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.results import Result
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -41,6 +44,8 @@ JOB_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "workers.deliveries.send_wave_mail": ("wave",),
     "workers.alerting.email_alert": ("alert",),
     "workers.alerting.post_alert_webhook": ("alert",),
+    "workers.digests.send_project_digests": ("project",),
+    "workers.reviews.send_review_pack": ("project", "quarter"),
 }
 
 # Foreign keys that belong to the team's own records: they are cut loose, not deleted
@@ -202,6 +207,25 @@ def personal_pattern(needles: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b" if words else r"(?!)", re.IGNORECASE)
 
 
+def _purge_orphan_results(conn: redis.Redis, pattern: re.Pattern[str], *, dry_run: bool) -> int:
+    """Results whose job hash has already expired still hold tracebacks."""
+    removed = 0
+    for key in conn.scan_iter(match="rq:results:*"):
+        texts = []
+        for _id, fields in conn.xrange(key):
+            for value in fields.values():
+                texts.append(value)
+                try:
+                    texts.append(zlib.decompress(base64.b64decode(value)))
+                except (zlib.error, ValueError):
+                    pass
+        if any(pattern.search(t.decode("utf-8", "replace")) for t in texts):
+            if not dry_run:
+                conn.delete(key)
+            removed += 1
+    return removed
+
+
 def purge_jobs(
     redis_url: str, found: dict[str, set[int]], needles: Iterable[str], *, dry_run: bool = False
 ) -> int:
@@ -217,8 +241,11 @@ def purge_jobs(
                 continue
             if _job_mentions(job, found, pattern):
                 if not dry_run:
+                    # Job.delete() leaves the results stream, which holds the traceback.
+                    Result.delete_all(job)
                     job.delete()
                 removed += 1
+        removed += _purge_orphan_results(conn, pattern, dry_run=dry_run)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         raise RedisUnavailable(f"cannot reach Redis to remove queued jobs: {exc}") from exc
     return removed

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 import redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.job import Job
 
 log = logging.getLogger(__name__)
@@ -65,3 +69,149 @@ def redis_ok(redis_url: str) -> bool:
         return bool(redis_for(redis_url).ping())
     except (redis.ConnectionError, redis.TimeoutError, OSError):
         return False
+
+
+# --- Operations: what the admin page and health checks read (and the one retry they do).
+
+SCHEDULER_HEARTBEAT_PREFIX = "rapport:scheduler:heartbeat:"
+SCHEDULER_HEARTBEAT_TTL = 30
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    name: str
+    queued: int
+    started: int
+    failed: int
+    scheduled: int
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    id: str
+    queue: str
+    func: str
+    args: tuple
+    at: datetime | None
+    worker: str
+    error: str
+
+
+@dataclass(frozen=True)
+class WorkerHeartbeat:
+    name: str
+    queues: tuple[str, ...]
+    state: str
+    last_heartbeat: datetime | None
+    current_job: str | None
+    successful: int
+    failed: int
+
+
+def queue_depths(redis_url: str) -> list[QueueDepth]:
+    """Jobs waiting, running, failed and scheduled per queue."""
+    conn = redis_for(redis_url)
+    depths = []
+    for name in QUEUE_NAMES:
+        q = Queue(name, connection=conn)
+        depths.append(
+            QueueDepth(
+                name=name,
+                queued=q.count,
+                started=q.started_job_registry.count,
+                failed=q.failed_job_registry.count,
+                scheduled=q.scheduled_job_registry.count + q.deferred_job_registry.count,
+            )
+        )
+    return depths
+
+
+def _summaries(conn: redis.Redis, queue_name: str, job_ids: list[str]) -> list[JobSummary]:
+    out = []
+    for job in Job.fetch_many(job_ids, connection=conn):
+        if job is None:
+            continue
+        result = job.latest_result() if job.is_failed else None
+        error = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+        out.append(
+            JobSummary(
+                id=job.id,
+                queue=queue_name,
+                func=job.func_name,
+                args=tuple(job.args),
+                at=job.ended_at if job.is_failed else job.started_at,
+                worker=job.worker_name or "",
+                error=error[0][:300] if error else "",
+            )
+        )
+    return out
+
+
+def failed_jobs(redis_url: str, *, limit: int = 50) -> list[JobSummary]:
+    """The most recent failed jobs of every queue."""
+    conn = redis_for(redis_url)
+    jobs: list[JobSummary] = []
+    for name in QUEUE_NAMES:
+        registry = Queue(name, connection=conn).failed_job_registry
+        jobs.extend(_summaries(conn, name, registry.get_job_ids(0, limit - 1)))
+    return jobs[:limit]
+
+
+def started_jobs(redis_url: str) -> list[JobSummary]:
+    """Jobs a worker is running right now."""
+    conn = redis_for(redis_url)
+    jobs: list[JobSummary] = []
+    for name in QUEUE_NAMES:
+        registry = Queue(name, connection=conn).started_job_registry
+        jobs.extend(_summaries(conn, name, registry.get_job_ids()))
+    return jobs
+
+
+def retry_failed(redis_url: str, job_id: str) -> bool:
+    """Put a failed job back on its queue; False when no queue holds it as failed."""
+    conn = redis_for(redis_url)
+    for name in QUEUE_NAMES:
+        registry = Queue(name, connection=conn).failed_job_registry
+        if job_id in registry:
+            registry.requeue(job_id)
+            return True
+    return False
+
+
+def worker_heartbeats(redis_url: str) -> list[WorkerHeartbeat]:
+    """Every live RQ worker (a worker that stops sending heartbeats drops out)."""
+    conn = redis_for(redis_url)
+    return [
+        WorkerHeartbeat(
+            name=w.name,
+            queues=tuple(w.queue_names()),
+            state=str(w.get_state()),
+            last_heartbeat=w.last_heartbeat,
+            current_job=w.get_current_job_id(),
+            successful=w.successful_job_count,
+            failed=w.failed_job_count,
+        )
+        for w in sorted(Worker.all(connection=conn), key=lambda w: w.name)
+    ]
+
+
+def write_scheduler_heartbeat(redis_url: str, name: str, *, active: bool, runs: int) -> None:
+    """Record that scheduler `name` is alive, whether it holds the lock and how often it ran."""
+    payload = json.dumps({"active": active, "runs": runs, "at": time.time()})
+    redis_for(redis_url).set(SCHEDULER_HEARTBEAT_PREFIX + name, payload, ex=SCHEDULER_HEARTBEAT_TTL)
+
+
+def clear_scheduler_heartbeat(redis_url: str, name: str) -> None:
+    """Remove a scheduler's heartbeat as it stops."""
+    redis_for(redis_url).delete(SCHEDULER_HEARTBEAT_PREFIX + name)
+
+
+def scheduler_heartbeats(redis_url: str) -> dict[str, dict]:
+    """Live schedulers by name: {"active": bool, "runs": int, "at": epoch seconds}."""
+    conn = redis_for(redis_url)
+    out = {}
+    for key in sorted(conn.scan_iter(match=SCHEDULER_HEARTBEAT_PREFIX + "*")):
+        raw = conn.get(key)
+        if raw is not None:
+            out[key.decode().removeprefix(SCHEDULER_HEARTBEAT_PREFIX)] = json.loads(raw)
+    return out

@@ -50,7 +50,7 @@ def claim_batch(session: Session, *, first: int) -> list[OutboxEvent]:
         update(OutboxEvent)
         .where(col(OutboxEvent.id).in_(claimable.scalar_subquery()))
         .values(claimed_at=utcnow(), attempts=OutboxEvent.attempts + 1)
-        .returning(OutboxEvent.id)
+        .returning(col(OutboxEvent.id))
         .execution_options(synchronize_session=False)
     ).scalars()
     ids = sorted(claimed)

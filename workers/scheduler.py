@@ -67,14 +67,19 @@ PERIODIC = (
 )
 
 
+_RENEW_IF_MINE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('expire', KEYS[1], ARGV[2]) else return 0 end"
+)
+
+
 def _hold_lock(settings: Settings, me: str) -> bool:
     client = queue.redis_for(settings.redis_url)
     if client.set(LOCK_KEY, me, nx=True, ex=LOCK_TTL_SECONDS):
         return True
-    if client.get(LOCK_KEY) == me.encode():
-        client.expire(LOCK_KEY, LOCK_TTL_SECONDS)
-        return True
-    return False
+    # Compare and renew in one step: a lock that expired and went to another scheduler
+    # meanwhile must not be renewed by this one.
+    return bool(client.eval(_RENEW_IF_MINE, 1, LOCK_KEY, me, LOCK_TTL_SECONDS))
 
 
 def run_forever(tick: float = 0.5) -> None:
@@ -91,6 +96,7 @@ def run_forever(tick: float = 0.5) -> None:
     signal.signal(signal.SIGINT, stop)
     last_run = {p.name: 0.0 for p in PERIODIC}
     active = False
+    runs = 0
     while not stopping:
         try:
             holding = _hold_lock(settings, me)
@@ -104,14 +110,20 @@ def run_forever(tick: float = 0.5) -> None:
             for periodic in PERIODIC:
                 if time.monotonic() - last_run[periodic.name] >= periodic.every:
                     last_run[periodic.name] = time.monotonic()
+                    runs += 1
                     try:
                         periodic.run(settings)
                     except Exception:
                         log.exception("periodic job %s failed", periodic.name)
+        try:
+            queue.write_scheduler_heartbeat(settings.redis_url, me, active=holding, runs=runs)
+        except Exception as exc:
+            log.warning("scheduler cannot write its heartbeat: %s", exc)
         time.sleep(tick)
     try:
         client = queue.redis_for(settings.redis_url)
         if client.get(LOCK_KEY) == me.encode():
             client.delete(LOCK_KEY)
+        queue.clear_scheduler_heartbeat(settings.redis_url, me)
     except Exception:  # noqa: S110 - shutting down anyway; the lock expires on its own
         pass

@@ -7,6 +7,7 @@ import click
 from survey.cli.accounts import token_group, user_group
 from survey.cli.database import db_group, demo
 from survey.cli.processes import scheduler, up, web, worker
+from survey.cli.review import COMMANDS as REPORT_COMMANDS
 from survey.cli.stakeholders import stakeholder_group
 from survey.cli.waves import wave_group
 from survey.config import ConfigError, load_settings
@@ -34,6 +35,8 @@ for command in (up, web, worker, scheduler, db_group, demo, user_group, token_gr
     main.add_command(command)
 main.add_command(stakeholder_group)
 main.add_command(wave_group)
+for command in REPORT_COMMANDS:
+    main.add_command(command)
 
 try:
     from survey.cli.evaluate import evaluate

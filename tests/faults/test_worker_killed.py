@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from survey import db, outbox
 from tests.faults import checks, procs
@@ -49,8 +50,11 @@ def test_every_response_scored_once_despite_repeated_worker_kills(
         assert kills >= 3
         # What the dead workers had claimed is re-dispatched by the sweeper.
         def drained() -> bool:
-            with db.session_scope(rapport_env["RAPPORT_DATABASE_URL"]) as s:
-                outbox.sweep(s, rapport_env["RAPPORT_REDIS_URL"], stale_after=timedelta(0))
+            try:
+                with db.session_scope(rapport_env["RAPPORT_DATABASE_URL"]) as s:
+                    outbox.sweep(s, rapport_env["RAPPORT_REDIS_URL"], stale_after=timedelta(0))
+            except OperationalError:
+                return False  # SQLite busy with the worker's batch: sweep again next poll
             return checks.pending_events(session) == 0
 
         assert procs.wait_until(drained, timeout=180, interval=2)

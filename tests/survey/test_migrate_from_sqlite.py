@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,18 +13,31 @@ from survey import db, demo, migrate
 from survey.cli import main
 from survey.models import CommentScore, Response, Stakeholder, User
 from tests.builders import TEST_SECRET, make_user
+from tests.conftest import PG_URL
 from workers import scoring
 
 
-def _embedded_installation(path: Path) -> str:
-    """A SQLite file with the demo portfolio, scored comments and outbox events."""
+@pytest.fixture(scope="module")
+def embedded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the demo portfolio, scored comments and outbox events (built once)."""
+    if not PG_URL:
+        pytest.skip("needs PostgreSQL as the target: run under python -m tests.pg_cluster")
+    path = tmp_path_factory.mktemp("embedded") / "rapport.db"
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
     with db.session_scope(url) as session:
         demo.seed(session, seed=3, secret_key=TEST_SECRET)
         session.commit()
         scoring.score_responses(session, list(session.exec(select(Response.id)).scalars()))
-    return url
+    db.dispose_engines()
+    return path
+
+
+def _embedded_installation(embedded_file: Path, tmp_path: Path) -> str:
+    """A private copy of the embedded installation for one test."""
+    copy = tmp_path / "embedded.db"
+    shutil.copyfile(embedded_file, copy)
+    return f"sqlite:///{copy}"
 
 
 def _rows(url: str) -> dict[str, list[tuple]]:
@@ -37,10 +51,10 @@ def _rows(url: str) -> dict[str, list[tuple]]:
     return out
 
 
-def test_copy_into_postgresql_keeps_every_row_and_value(runner, database_url, tmp_path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL as the target: run under tests.pg_cluster")
-    source = _embedded_installation(tmp_path / "embedded.db")
+def test_copy_into_postgresql_keeps_every_row_and_value(
+    runner, database_url, embedded_file, tmp_path
+):
+    source = _embedded_installation(embedded_file, tmp_path)
     result = runner.invoke(main, ["db", "migrate-from-sqlite", "--from", source])
     assert result.exit_code == 0, result.output
     expected = _rows(source)
@@ -51,10 +65,8 @@ def test_copy_into_postgresql_keeps_every_row_and_value(runner, database_url, tm
     assert f"response: {len(expected['response'])} rows" in result.output
 
 
-def test_sequences_continue_after_the_copied_ids(runner, database_url, tmp_path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL as the target: run under tests.pg_cluster")
-    source = _embedded_installation(tmp_path / "embedded.db")
+def test_sequences_continue_after_the_copied_ids(runner, database_url, embedded_file, tmp_path):
+    source = _embedded_installation(embedded_file, tmp_path)
     assert runner.invoke(main, ["db", "migrate-from-sqlite", "--from", source]).exit_code == 0
     with Session(db.get_engine(database_url)) as session:
         highest = max(session.exec(select(User.id)).scalars())
@@ -67,10 +79,10 @@ def test_sequences_continue_after_the_copied_ids(runner, database_url, tmp_path)
         assert highest_score > 0
 
 
-def test_a_target_with_data_is_refused_and_left_alone(runner, database_url, session, tmp_path):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL as the target: run under tests.pg_cluster")
-    source = _embedded_installation(tmp_path / "embedded.db")
+def test_a_target_with_data_is_refused_and_left_alone(
+    runner, database_url, session, embedded_file, tmp_path
+):
+    source = _embedded_installation(embedded_file, tmp_path)
     make_user(session, email="already.here@example.com")
     result = runner.invoke(main, ["db", "migrate-from-sqlite", "--from", source])
     assert result.exit_code == 1

@@ -1,0 +1,143 @@
+"""Demo additions for digests and reviews: a communication plan, recent answers so digests
+have news, follow-up actions ("you said, we did") and lessons learned."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
+
+from analysis import sentiment
+from survey.models import (
+    ActionStatus,
+    Audience,
+    CommunicationPlanEntry,
+    Frequency,
+    FollowUpAction,
+    Invitation,
+    Lesson,
+    LessonKind,
+    Project,
+    Relationship,
+    Wave,
+    WaveStatus,
+    utcnow,
+)
+from survey.plans import default_for
+from survey.quarters import Quarter
+
+# Projects whose stakeholders answer the open pulse early, so today's digests have news.
+EARLY_ANSWERS = ("FIN-ERP", "CRM-ROLL", "HR-SELF")
+
+# project code -> (what, owner, status, shared, days after the quarter started)
+ACTIONS = {
+    "FIN-ERP": (
+        ("Weekly build demo for the finance key users", "Dana Whitfield", "done", True, 10),
+        ("Publish the revised cut-over plan with dates we can keep", "Dana Whitfield", "in_progress", False, 40),
+        ("Agree a single status page with the CFO's office", "Ravi (PMO)", "open", False, 60),
+    ),
+    "HR-SELF": (
+        ("Escalate the payroll interface slip to the steering group", "Dana Whitfield", "done", True, 20),
+    ),
+}  # fmt: skip
+
+# project code -> (kind, text, work again)
+LESSONS = {
+    "FIN-ERP": (
+        ("went_well", "The weekly demos meant finance saw real screens early and trusted the progress.", "Yes"),
+        ("should_change", "Bad news about the interface delay reached us late; tell us as soon as you know.", "Maybe"),
+        ("note", "Agreed at the review: estimates come with a confidence range from now on.", None),
+    ),
+    "CRM-ROLL": (
+        ("went_well", "Sales operations felt like partners in the design workshops.", "Yes"),
+    ),
+}  # fmt: skip
+
+
+def seed(session: Session, *, rng: random.Random, respond) -> None:  # type: ignore[no-untyped-def]
+    """Add the plan, early answers, actions and lessons; `respond` writes one response."""
+    now = utcnow()
+    last_quarter = Quarter.last_finished(now)
+    projects = {p.code: p for p in session.exec(select(Project)).all()}
+    _plan(session, projects["FIN-ERP"])
+    open_wave = session.exec(select(Wave).where(Wave.status == WaveStatus.open)).first()
+    if open_wave is not None:
+        for code in EARLY_ANSWERS:
+            _early_answers(session, rng, respond, projects[code], open_wave, now)
+    for code, rows in ACTIONS.items():
+        for what, owner, status, shared, day in rows:
+            created = last_quarter.start + timedelta(days=day)
+            done = status == "done"
+            session.add(
+                FollowUpAction(
+                    project_id=projects[code].id,  # type: ignore[arg-type]
+                    what=what,
+                    owner=owner,
+                    due_on=(created + timedelta(days=30)).date(),
+                    status=ActionStatus(status),
+                    share_with_stakeholders=shared,
+                    created_at=created,
+                    closed_at=created + timedelta(days=14) if done else None,
+                )
+            )
+    for code, rows in LESSONS.items():
+        rels = _relationships(session, projects[code])
+        for i, (kind, text, again) in enumerate(rows):
+            reading = sentiment.score(text)
+            session.add(
+                Lesson(
+                    project_id=projects[code].id,  # type: ignore[arg-type]
+                    relationship_id=None if kind == "note" else rels[i % len(rels)].id,
+                    kind=LessonKind(kind),
+                    text=text,
+                    work_again=again,
+                    polarity=reading.polarity,
+                    subjectivity=reading.subjectivity,
+                    label=reading.label,
+                    themes=",".join(reading.themes),
+                    analyzer_version=sentiment.ANALYZER_VERSION,
+                    recorded_at=last_quarter.start + timedelta(days=70 + i),
+                )
+            )
+    session.flush()
+
+
+def _relationships(session: Session, project: Project) -> list[Relationship]:
+    return list(
+        session.exec(
+            select(Relationship)
+            .where(Relationship.project_id == project.id)
+            .order_by(col(Relationship.id))
+        ).all()
+    )
+
+
+def _plan(session: Session, project: Project) -> None:
+    """Stored entries for one project: the role defaults, and the key user opting out."""
+    for rel in _relationships(session, project):
+        audience, frequency = default_for(rel.role)
+        if rel.role == "Key user":
+            audience, frequency = Audience.none, Frequency.none
+        elif audience == Audience.none:
+            audience, frequency = Audience.summary, Frequency.weekly
+        session.add(
+            CommunicationPlanEntry(
+                project_id=project.id,  # type: ignore[arg-type]
+                recipient=f"stakeholder:{rel.stakeholder_id}",
+                stakeholder_id=rel.stakeholder_id,
+                audience=audience,
+                frequency=frequency,
+            )
+        )
+
+
+def _early_answers(session, rng, respond, project, wave, now) -> None:  # type: ignore[no-untyped-def]
+    rels = {r.id for r in _relationships(session, project)}
+    invitations = session.exec(
+        select(Invitation)
+        .where(Invitation.wave_id == wave.id, col(Invitation.relationship_id).in_(rels))
+        .order_by(col(Invitation.id))
+    ).all()
+    for invitation in invitations[:2]:
+        respond(invitation=invitation, level=3.0 + rng.random() * 1.5, when=now - timedelta(hours=20))

@@ -1,0 +1,11 @@
+"""Jobs for process tests: importable by a worker started from the repository root."""
+
+from __future__ import annotations
+
+import time
+
+
+def sleep_then_answer(seconds: float) -> str:
+    """Take `seconds`, then return "finished": long enough to signal a worker mid-job."""
+    time.sleep(seconds)
+    return "finished"
