@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
 
+    from survey.admin import bp as admin_bp
     from survey.api import bp as api_bp
     from survey.capture import bp as capture_bp
     from survey.dashboard import bp as dashboard_bp
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(vendor.bp)
     security.csrf.exempt(api_bp)
     from survey.web import ratelimit

@@ -152,25 +152,24 @@ def build(
     previous = answered[-2:-1]
     series = dict(zip([w.id for w in history.waves], history.health_series(), strict=True))
     new = [r for r in history.responses if r.updated_at > since]
-    # A confidential wave with too few people answering shows no number at all.
-    if latest and not project_measure(history, latest).shown:
-        latest = []
-    if previous and not project_measure(history, previous).shown:
-        previous = []
+    confidential = is_confidential(latest + previous)
+    # A confidential wave with too few people answering shows no project number at all.
+    scored_latest = latest if latest and project_measure(history, latest).shown else []
+    scored_previous = previous if previous and project_measure(history, previous).shown else []
     digest = Digest(
         project=project,
         audience=audience,
         since=since,
         now=now,
-        health=series.get(latest[0].id) if latest else None,
-        health_previous=series.get(previous[0].id) if previous else None,
+        health=series.get(scored_latest[0].id) if scored_latest else None,
+        health_previous=series.get(scored_previous[0].id) if scored_previous else None,
         new_answers=len(new),
         alerts_raised=_alerts_since(session, project, since),
         actions_closed=_closed_since(session, project, since),
         status_reports=_status_reports_since(session, project, since),
         themes=_themes(history, new),
         next_pulse=_next_pulse(session, project, now),
-        confidential=is_confidential(latest + previous),
+        confidential=confidential,
     )
     if audience == Audience.detailed:
         _add_detail(session, digest, history, latest, previous, new)

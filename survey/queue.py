@@ -100,6 +100,7 @@ class JobSummary:
 @dataclass(frozen=True)
 class WorkerHeartbeat:
     name: str
+    host: str
     queues: tuple[str, ...]
     state: str
     last_heartbeat: datetime | None
@@ -184,6 +185,7 @@ def worker_heartbeats(redis_url: str) -> list[WorkerHeartbeat]:
     return [
         WorkerHeartbeat(
             name=w.name,
+            host=f"{w.hostname}:{w.pid}",
             queues=tuple(w.queue_names()),
             state=str(w.get_state()),
             last_heartbeat=w.last_heartbeat,

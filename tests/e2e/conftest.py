@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import http.cookiejar
@@ -154,7 +155,7 @@ class Rapport:
             return json.loads(response.read())
 
     def invitation_links(self) -> list[str]:
-        """The /s/<token> links in the development mailbox (other mail, such as alerts, has none)."""
+        """The /s/<token> links in the development mailbox (alerts and other mail have none)."""
         links = []
         for path in sorted((self.home / "mail").glob("*.eml")):
             message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -181,10 +182,8 @@ class Rapport:
                 self.process.wait(timeout=10)
         for pid in leftovers:
             if alive(pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 def start_rapport(home: Path) -> Rapport:

@@ -219,9 +219,7 @@ def test_app_refuses_production_without_a_secret_key(rapport_env):
 
 
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["up", "--port", "1"], ["demo"]])
-def test_cli_in_production_without_a_secret_key_says_so_in_one_line(
-    runner, rapport_env, command
-):
+def test_cli_in_production_without_a_secret_key_says_so_in_one_line(runner, rapport_env, command):
     env = {"RAPPORT_ENV": "production", "RAPPORT_SECRET_KEY": None}
     result = runner.invoke(main, command, env=env)
     assert _one_line_error(result).startswith("Error: RAPPORT_SECRET_KEY is not set")
@@ -338,8 +336,8 @@ def test_demo_logins_work(demo_db):
     users = {u.email: u for u in demo_db.exec(select(User))}
     assert users["pm@example.com"].role == Role.pm
     assert users["admin@example.com"].role == Role.admin
-    for email in ("pm@example.com", "admin@example.com"):
-        assert check_password(users[email].password_hash, "demo")
+    for login in ("pm@example.com", "admin@example.com"):
+        assert check_password(users[login].password_hash, "demo")
     own = demo_db.exec(select(Project).where(Project.pm_id == users["pm@example.com"].id))
     assert len(own.all()) >= 3
 
@@ -403,7 +401,8 @@ def test_demo_open_wave_invitations_wait_in_the_mailbox(demo_home, demo_db):
     home, _url, _output = demo_home
     wave = demo_db.exec(select(Wave).where(Wave.status == WaveStatus.open)).one()
     invitations = {
-        i.token_hash: i for i in demo_db.exec(select(Invitation).where(Invitation.wave_id == wave.id))
+        i.token_hash: i
+        for i in demo_db.exec(select(Invitation).where(Invitation.wave_id == wave.id))
     }
     assert all(i.responded_at is None for i in invitations.values())
     assert demo_db.exec(select(Response).where(Response.wave_id == wave.id)).all() == []

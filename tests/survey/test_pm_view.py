@@ -192,6 +192,7 @@ def test_another_pm_gets_404_for_pages_and_forms(client, session, portfolio):
 
 def test_record_status_from_the_project_page(client, session, portfolio):
     _login(client)
+    before = client.get("/projects/FIN-ERP").text
     response = _post(
         client, "/projects/FIN-ERP/status", "/projects/FIN-ERP", {"status": "red", "note": "Honest"}
     )
@@ -203,7 +204,9 @@ def test_record_status_from_the_project_page(client, session, portfolio):
     ).first()
     assert (latest.status, latest.note) == ("red", "Honest")
     page = client.get("/projects/FIN-ERP").text
-    assert "Reported green but" not in page  # red on paper, red measured: no watermelon
+    assert "watermelon-banner" in before
+    # Red on paper and red measured: no watermelon banner (the raised alert stays until resolved).
+    assert "watermelon-banner" not in page
     assert _charts(page)["project-health"]["data"][1]["y"] == [85.0, 25.0]
     bad = _post(client, "/projects/FIN-ERP/status", "/projects/FIN-ERP", {"status": "blue"})
     assert bad.status_code == 302

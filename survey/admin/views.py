@@ -1,0 +1,85 @@
+"""Queue depths, failed jobs (with retry), running jobs and worker heartbeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+import redis
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from survey import audit, queue
+from survey.admin import bp
+from survey.models import Role
+from survey.web.session import get_session, settings
+
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Logged-in admins only: others get a 403, anonymous visitors the login page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user.role != Role.admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/queues")
+@admin_only
+def queues():  # type: ignore[no-untyped-def]
+    """What the workers have to do, what failed, what runs now, and who is alive."""
+    url = settings().redis_url
+    try:
+        page = {
+            "depths": queue.queue_depths(url),
+            "failed": queue.failed_jobs(url),
+            "started": queue.started_jobs(url),
+            "workers": queue.worker_heartbeats(url),
+            "schedulers": queue.scheduler_heartbeats(url),
+        }
+    except REDIS_ERRORS:
+        return render_template("admin/queues.html", redis_down=True), 503
+    now = datetime.now(UTC)
+    return render_template(
+        "admin/queues.html",
+        redis_down=False,
+        now=now,
+        scheduler_ages={
+            name: max(0, int(now.timestamp() - beat["at"]))
+            for name, beat in page["schedulers"].items()
+        },
+        **page,
+    )
+
+
+@bp.post("/queues/failed/<job_id>/retry")
+@admin_only
+def retry(job_id: str):  # type: ignore[no-untyped-def]
+    """Put one failed job back on its queue (the job is idempotent, so a retry is safe)."""
+    try:
+        requeued = queue.retry_failed(settings().redis_url, job_id)
+    except REDIS_ERRORS:
+        flash("Redis is unreachable: nothing was retried.")
+        return redirect(url_for("admin.queues"))
+    if not requeued:
+        abort(404)
+    session = get_session()
+    audit.record(
+        session,
+        actor_id=current_user.id,
+        action="job.retry",
+        target_kind="job",
+        target_id=None,
+        detail={"job": job_id[:60]},
+    )
+    session.commit()
+    flash(f"Job {job_id} is queued again.")
+    return redirect(url_for("admin.queues"))
