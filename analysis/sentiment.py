@@ -17,7 +17,7 @@ from analysis.phrases import key_phrases
 from analysis.text import looks_non_english, normalise, split_sentences, tokenize
 from analysis.themes import detect
 
-ANALYZER_VERSION = "rapport-2"
+ANALYZER_VERSION = "rapport-3"
 
 # Polarity within this band reads as neutral (the same +-0.05 the public benchmark sets use
 # for TextBlob): a factual sentence that brushes one mild word is not a judgement.
@@ -36,6 +36,9 @@ QUESTION_DAMPING = 0.3
 REQUEST_DAMPING = 0.2
 RHETORICAL_DAMPING = 0.8
 EXCLAMATION_BOOST = 1.2
+# Weight of a complaint against praise in the same sentence: in project feedback the
+# problem is what a stakeholder wants acted on ("lovely slides, shame about the delivery").
+NEGATIVE_WEIGHT = 1.0
 
 _CLAUSE_BREAKS = frozenset({",", ";", ":"})
 _SENTENCE_CONTRAST = frozenset({"but", "however", "still", "yet", "nevertheless", "nonetheless"})
@@ -98,8 +101,13 @@ def label_for(polarity: float) -> str:
 
 
 def _is_negator(token: str) -> bool:
-    """True for 'not', 'never', "didn't", 'without' and the like."""
-    return token in lx.NEGATORS or token in lx.NEGATIVE_NEGATORS or token.endswith("n't")
+    """True for 'not', 'never', "didn't", 'without', 'nobody' and the like."""
+    return (
+        token in lx.NEGATORS
+        or token in lx.NEGATIVE_NEGATORS
+        or token in lx.NEGATIVE_SUBJECTS
+        or token.endswith("n't")
+    )
 
 
 def _starts_with(tokens: list[str], openers: tuple[tuple[str, ...], ...]) -> bool:
@@ -119,13 +127,21 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     hits: list[_Hit] = []
     negator: str | None = None
     scope = 0
+    passed = 0  # content words the current negator has reached across
     remedy = 0
     boost = 1.0
     clause_weight = 1.0
+    clause_start = 0  # first hit of the current clause
+    raised = -1  # first hit a raised negation ("don't feel ...") applies to
+    raised_open = False
+    hypothetical = False  # inside an "if ..." clause
     i, n = 0, len(tokens)
+    words = [t for t in tokens if t not in _CLAUSE_BREAKS]
+    request = _starts_with(words, lx.REQUEST_OPENERS)
+    sarcasm = _sarcasm_frame(tokens)
 
     def add(polarity: float, subjectivity: float) -> None:
-        nonlocal negator, scope, boost, remedy
+        nonlocal negator, scope, boost, remedy, passed
         polarity = max(-1.0, min(1.0, polarity * boost))
         if scope > 0:
             polarity *= NEGATE_POSITIVE if polarity > 0 else NEGATE_NEGATIVE
@@ -133,15 +149,41 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
             polarity *= lx.REMEDY_FACTOR
         elif polarity > 0 and _after_wish(tokens, i):
             polarity *= lx.WISH_FACTOR
+        if hypothetical:
+            polarity *= lx.HYPOTHETICAL_DAMPING
         hits.append(_Hit(polarity, subjectivity, clause_weight))
-        negator, scope, boost, remedy = None, 0, 1.0, 0
+        negator, scope, boost, remedy, passed = None, 0, 1.0, 0, 0
 
     def expire() -> None:
-        # A "lack of ..." whose object carried no sentiment is still a complaint.
-        nonlocal negator, scope
-        if negator is not None and negator in lx.NEGATIVE_NEGATORS:
-            hits.append(_Hit(lx.NEGATIVE_NEGATORS[negator], 0.5, clause_weight))
-        negator, scope = None, 0
+        # A "lack of ..." or "nobody ..." whose object carried no sentiment is still a
+        # complaint; "... and it wasn't" negates the judgement that came before it.
+        nonlocal negator, scope, passed
+        if negator is not None:
+            if negator in lx.NEGATIVE_NEGATORS:
+                hits.append(_Hit(lx.NEGATIVE_NEGATORS[negator], 0.5, clause_weight))
+            elif negator in lx.NEGATIVE_SUBJECTS:
+                hits.append(_Hit(lx.NEGATIVE_SUBJECTS[negator], 0.5, clause_weight))
+            elif passed == 0 and negator in lx.ELLIPTICAL and hits:
+                before = hits[-1]
+                factor = NEGATE_POSITIVE if before.polarity > 0 else NEGATE_NEGATIVE
+                for hit in hits:
+                    hit.weight *= BEFORE_CONTRAST
+                hits.append(_Hit(before.polarity * factor, before.subjectivity, 1.0))
+        negator, scope, passed = None, 0, 0
+
+    def close_clause() -> None:
+        nonlocal raised, clause_start, hypothetical
+        if scope:
+            expire()
+        if raised >= 0:
+            if len(hits) > raised:
+                last = hits[-1]
+                last.polarity *= NEGATE_POSITIVE if last.polarity > 0 else NEGATE_NEGATIVE
+            elif not raised_open:
+                hits.append(_Hit(lx.RAISED_DOUBT, 0.5, clause_weight))
+            raised = -1
+        clause_start = len(hits)
+        hypothetical = False
 
     while i < n:
         tok = tokens[i]
@@ -150,12 +192,16 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
             length, phrase_polarity = span
             if phrase_polarity is not None:
                 add(phrase_polarity, lx.DEFAULT_SUBJECTIVITY)
+                if tuple(tokens[i : i + length]) in lx.DEFLATORS:
+                    # "optimistic at best": the praise before it is a complaint.
+                    for hit in hits[clause_start:-1]:
+                        if hit.polarity > 0:
+                            hit.polarity *= NEGATE_POSITIVE
             i += length
             continue
         i += 1
         if tok in _CLAUSE_BREAKS:
-            if scope:
-                expire()
+            close_clause()
             clause_weight, boost = 1.0, 1.0
         elif tok == "!":
             if hits:
@@ -163,38 +209,84 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
         elif scope and tok in lx.NEGATION_BREAKERS:
             negator, scope = None, 0
         elif tok in lx.CONTRAST_AFTER:
+            close_clause()
             for hit in hits:
                 hit.weight *= BEFORE_CONTRAST
             negator, scope, clause_weight = None, 0, 1.0
         elif tok in lx.CONCESSIONS:
             clause_weight = CONCESSION
+        elif tok in lx.HYPOTHETICALS:
+            hypothetical = True
+        elif tok == "even" and i < n and tokens[i] in ("when", "though", "if"):
+            clause_weight = CONCESSION
+        elif tok == "no" and i < n and tokens[i] == "one":
+            negator, scope, passed = "nobody", NEGATION_SCOPE, 0
+            i += 1
         elif _is_negator(tok):
-            negator, scope = tok, NEGATION_SCOPE
+            if i < n and tokens[i] in lx.RAISERS or (
+                i + 1 < n and tokens[i] in lx.INTENSIFIERS and tokens[i + 1] in lx.RAISERS
+            ):
+                # "I don't feel ...", "not entirely convinced ...": the negation is about
+                # the judgement at the end of the clause.
+                j = i + 1 if tokens[i] in lx.RAISERS else i + 2
+                if j < n and tokens[j] in lx.EMBEDDED_QUESTION_WORDS:
+                    # "never sure who to contact": not knowing is the complaint.
+                    hits.append(_Hit(lx.RAISED_DOUBT, 0.5, clause_weight))
+                else:
+                    raised = len(hits)
+                    raised_open = j >= n or tokens[j] in lx.OPEN_QUESTION_WORDS
+                i = j
+            else:
+                negator, scope, passed = tok, NEGATION_SCOPE, 0
         elif tok == "too" and i < n and tokens[i][0].isalpha() and _not_praise(tokens[i]):
             value = lookup(tokens[i])
-            add(value[0] * 1.3 if value else lx.TOO_POLARITY, 0.6)
+            add(value[0] * 1.3 if value and value[0] < 0 else lx.TOO_POLARITY, 0.6)
+            i += 1
+        elif tok == "well" and i < n and _is_participle(tokens[i]):
+            add(lx.WELL_DONE_POLARITY, lx.DEFAULT_SUBJECTIVITY)
             i += 1
         elif tok in lx.INTENSIFIERS:
             boost = lx.INTENSIFIERS[tok]
         else:
-            value = lookup(tok)
+            if scope and tok in lx.ABSENCE_NOUNS:
+                # "nobody has returned my calls", "never answers": absence is the complaint.
+                hits.append(_Hit(lx.ABSENCE_POLARITY, 0.5, clause_weight))
+                negator, scope = None, 0
+                continue
+            value = None if request and tok in lx.POLITE_WORDS else lookup(tok)
+            if value is not None and value[0] < 0 and _names_an_artefact(tokens, i):
+                # "the defect list", "number of open defects": a thing, not a problem.
+                value = None
             if value is not None:
                 add(*value)
                 if tok in lx.REMEDIES:
                     remedy = NEGATION_SCOPE
             elif tok in lx.REMEDIES:
                 remedy = NEGATION_SCOPE
-            elif scope and tok in lx.ABSENCE_NOUNS:
-                hits.append(_Hit(lx.ABSENCE_POLARITY, 0.5, clause_weight))
-                negator, scope = None, 0
             elif scope and tok not in lx.SCOPE_TRANSPARENT:
                 scope -= 1
+                passed += 1
                 if not scope:
                     expire()
             elif remedy and tok not in lx.SCOPE_TRANSPARENT:
                 remedy -= 1
-    if scope:
-        expire()
+    close_clause()
+    if sarcasm and hits and not any(h.polarity > 0 for h in hits[1:]):
+        rest_negative = any(h.polarity < 0 for h in hits[1:])
+        if rest_negative or sarcasm == "cue":
+            # "Great, another slip." The praise is ironic.
+            if hits[0].polarity > 0:
+                hits[0].polarity = lx.SARCASM_POLARITY
+            else:
+                hits.insert(0, _Hit(lx.SARCASM_POLARITY, 0.8, 1.0))
+    elif sarcasm == "cue" and not hits:
+        hits.append(_Hit(lx.SARCASM_POLARITY, 0.8, 1.0))
+    if not hits and tokens and tokens[-1] == "?" and _challenges(words):
+        # "What is actually happening?" asks for an account, not information.
+        hits.append(_Hit(lx.CHALLENGE_POLARITY, 0.5, 1.0))
+    for hit in hits:
+        if hit.polarity < 0:
+            hit.weight *= NEGATIVE_WEIGHT
     total = sum(h.weight for h in hits)
     if not hits or total == 0:
         return 0.0, 0.0, False
@@ -203,10 +295,49 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     return polarity * _mood_factor(tokens, polarity), min(1.0, subjectivity), True
 
 
+def _sarcasm_frame(tokens: list[str]) -> str:
+    """'open' for "Great, ..." / "Oh good, ...", 'cue' for "Great, another ...", else ''."""
+    k = 0
+    if len(tokens) > 1 and tokens[0] in ("oh", "just", "well", "so"):
+        k = 1
+    if k >= len(tokens) or tokens[k] not in lx.SARCASM_OPENERS:
+        return ""
+    nxt = tokens[k + 1] if k + 1 < len(tokens) else ""
+    after = tokens[k + 2] if k + 2 < len(tokens) else ""
+    if nxt in lx.SARCASM_CUES or (nxt in (",", "!", ":") and after in lx.SARCASM_CUES):
+        return "cue"
+    return "open" if nxt in (",", "!", ":") and after else ""
+
+
+def _is_participle(token: str) -> bool:
+    """A past participle after 'well' ('well run', 'well tested', 'well thought')."""
+    return token in lx.WELL_PARTICIPLES or (token.endswith("ed") and len(token) > 4)
+
+
+def _names_an_artefact(tokens: list[str], i: int) -> bool:
+    """True when the problem word just read (tokens[i - 1]) names a list or a process."""
+    if i < len(tokens) and tokens[i] in lx.ARTEFACT_HEADS:
+        return True
+    window = tokens[max(0, i - 4) : i - 1]
+    return any(
+        a in lx.COUNT_NOUNS and b == "of" for a, b in zip(window, window[1:], strict=False)
+    )
+
+
+def _challenges(words: list[str]) -> bool:
+    """A question that asks for an account ('what is actually happening?')."""
+    return any(w in lx.CHALLENGE_WORDS for w in words) and not (
+        "even" in words and any(w in ("though", "if", "when") for w in words)
+    )
+
+
 def _not_praise(token: str) -> bool:
-    """True when a word after 'too' is not itself praise ('too technical', 'too many')."""
+    """True when 'too' before this word is excess ('too technical', 'too early'), not
+    the praise of 'too good to miss' or 'too kind'."""
     value = lookup(token)
-    return token not in lx.SCOPE_TRANSPARENT and (value is None or value[0] <= 0)
+    return token not in lx.SCOPE_TRANSPARENT and (
+        value is None or value[0] <= 0 or token not in lx.TOO_PRAISE
+    )
 
 
 def _after_wish(tokens: list[str], i: int) -> bool:
@@ -222,6 +353,9 @@ def _phrase_at(tokens: list[str], i: int) -> tuple[int, float | None] | None:
     """Longest known phrase starting at i: (length, polarity or None for a hedge)."""
     if tokens[i] not in lx.PHRASE_STARTS:
         return None
+    cue = lx.cue_at(tokens, i) if tokens[i] in lx.CUES else None
+    if cue is not None:
+        return cue
     for length in range(min(lx.MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
         key = tuple(tokens[i : i + length])
         if key in lx.PHRASES:

@@ -157,20 +157,62 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+# Words the suffix rules would merge with a different word ("experienced" is a skill,
+# "experience" an event; a "meeting" is not "meet"; "dated" is not "date") or cut into
+# nonsense ("during", "nothing"). They stem to themselves or to the form given here.
+# fmt: off
+_STEM_EXCEPTIONS = {
+    "experienced": "experienced", "inexperienced": "inexperienced", "meeting": "meeting",
+    "meetings": "meeting", "dated": "dated", "outdated": "outdated", "during": "during",
+    "nothing": "nothing", "something": "something", "anything": "anything",
+    "everything": "everything", "morning": "morning", "mornings": "morning",
+    "evening": "evening", "evenings": "evening", "news": "news", "series": "series",
+    "always": "always", "sometimes": "sometimes", "perhaps": "perhaps", "thing": "thing",
+    "things": "thing", "bring": "bring", "string": "string", "spring": "spring",
+    "building": "building", "buildings": "building", "ceiling": "ceiling",
+    "wedding": "wedding", "feeling": "feeling", "feelings": "feeling", "reporting": "reporting",
+    "timing": "timing", "costing": "costing", "costings": "costing", "ongoing": "ongoing",
+    "sessions": "session", "business": "business", "analysis": "analysis", "hundred": "hundred",
+    "red": "red", "bed": "bed", "need": "need", "needed": "need", "speed": "speed",
+    "indeed": "indeed", "proceed": "proceed", "exceed": "exceed", "exceeded": "exceed",
+    "succeed": "succeed", "succeeded": "succeed", "ups": "up", "bus": "bus", "gas": "gas",
+    "yes": "yes", "less": "less", "unless": "unless", "does": "do", "goes": "go", "was": "was",
+    "has": "has", "this": "this", "thus": "thus", "its": "its",
+}
+# fmt: on
+_VOWELS = frozenset("aeiouy")
+
+
+def _has_vowel(w: str) -> bool:
+    """True when a candidate stem still contains a vowel ('spr' from 'spring' does not)."""
+    return any(c in _VOWELS for c in w)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Crude suffix stripper so that 'delays', 'delayed' and 'delay' compare equal."""
+    """Small rule-based suffix stripper: 'delays', 'delayed', 'delaying' -> 'delay'.
+
+    Plural and verb endings only (-s, -es, -ies, -ed, -ing); no derivational suffixes, so
+    'report' and 'reporter' stay apart. A stem must keep a vowel, and the exception list
+    keeps apart words the rules would wrongly merge.
+    """
     w = word.lower()
+    if w in _STEM_EXCEPTIONS:
+        return _STEM_EXCEPTIONS[w]
     if len(w) > 4 and w.endswith("ies"):
         w = w[:-3] + "y"
-    elif len(w) > 5 and w.endswith("ing"):
+    elif len(w) > 5 and w.endswith("ing") and _has_vowel(w[:-3]):
         w = _undouble(w[:-3])
-    elif len(w) > 4 and w.endswith("ed"):
-        w = _undouble(w[:-2])
-    elif len(w) > 4 and w.endswith("es"):
-        w = w[:-2]
-    elif len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+    elif len(w) > 4 and w.endswith("eed"):
         w = w[:-1]
+    elif len(w) > 4 and w.endswith("ed") and _has_vowel(w[:-2]):
+        w = _undouble(w[:-2])
+    elif len(w) > 4 and w.endswith(("sses", "xes", "zes", "ches", "shes")):
+        w = w[:-2]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "'s")):
+        w = w[:-1]
+    elif w.endswith("'s") and len(w) > 3:
+        w = w[:-2]
     if len(w) > 3 and w.endswith("e"):
         w = w[:-1]
     return w

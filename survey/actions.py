@@ -1,4 +1,4 @@
-"""Reading follow-up actions for digests, reviews and invitations (survey.pm_actions writes them)."""
+"""Follow-up actions as digests, reviews and invitations read them (pm_actions writes them)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def actions_active_between(
         session.exec(
             select(FollowUpAction)
             .where(FollowUpAction.project_id == project_id, FollowUpAction.created_at < end)
-            .where(col(FollowUpAction.closed_at).is_(None) | (col(FollowUpAction.closed_at) >= start))
+            .where(
+                col(FollowUpAction.closed_at).is_(None) | (col(FollowUpAction.closed_at) >= start)
+            )
             .order_by(col(FollowUpAction.created_at), col(FollowUpAction.id))
         ).all()
     )

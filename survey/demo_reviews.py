@@ -13,8 +13,8 @@ from survey.models import (
     ActionStatus,
     Audience,
     CommunicationPlanEntry,
-    Frequency,
     FollowUpAction,
+    Frequency,
     Invitation,
     Lesson,
     LessonKind,
@@ -31,28 +31,37 @@ from survey.quarters import Quarter
 EARLY_ANSWERS = ("FIN-ERP", "CRM-ROLL", "HR-SELF")
 
 # project code -> (what, owner, status, shared, days after the quarter started)
+PM = "Dana Whitfield"
 ACTIONS = {
     "FIN-ERP": (
-        ("Weekly build demo for the finance key users", "Dana Whitfield", "done", True, 10),
-        ("Publish the revised cut-over plan with dates we can keep", "Dana Whitfield", "in_progress", False, 40),
-        ("Agree a single status page with the CFO's office", "Ravi (PMO)", "open", False, 60),
+        ("Weekly build demo for the finance key users", PM, "done", True, 10),
+        ("Publish the revised cut-over plan with dates we can keep", PM, "in_progress", False, 40),
+        ("Agree a single status page with the CFO's office", "PMO", "open", False, 60),
     ),
     "HR-SELF": (
-        ("Escalate the payroll interface slip to the steering group", "Dana Whitfield", "done", True, 20),
+        ("Escalate the payroll interface slip to the steering group", PM, "done", True, 20),
     ),
-}  # fmt: skip
+}
 
 # project code -> (kind, text, work again)
 LESSONS = {
     "FIN-ERP": (
-        ("went_well", "The weekly demos meant finance saw real screens early and trusted the progress.", "Yes"),
-        ("should_change", "Bad news about the interface delay reached us late; tell us as soon as you know.", "Maybe"),
+        (
+            "went_well",
+            "The weekly demos meant finance saw real screens early and trusted the progress.",
+            "Yes",
+        ),
+        (
+            "should_change",
+            "Bad news about the interface delay reached us late; tell us as soon as you know.",
+            "Maybe",
+        ),
         ("note", "Agreed at the review: estimates come with a confidence range from now on.", None),
     ),
     "CRM-ROLL": (
         ("went_well", "Sales operations felt like partners in the design workshops.", "Yes"),
     ),
-}  # fmt: skip
+}
 
 
 def seed(session: Session, *, rng: random.Random, respond) -> None:  # type: ignore[no-untyped-def]
@@ -140,4 +149,6 @@ def _early_answers(session, rng, respond, project, wave, now) -> None:  # type: 
         .order_by(col(Invitation.id))
     ).all()
     for invitation in invitations[:2]:
-        respond(invitation=invitation, level=3.0 + rng.random() * 1.5, when=now - timedelta(hours=20))
+        respond(
+            invitation=invitation, level=3.0 + rng.random() * 1.5, when=now - timedelta(hours=20)
+        )

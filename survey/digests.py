@@ -125,7 +125,9 @@ class Digest:
                 diff = self.health - self.health_previous
                 word = "steady" if abs(diff) < 1 else "up" if diff > 0 else "down"
                 move = f", {word} from {self.health_previous:.0f} at the previous pulse"
-            lines.append(f"Relationship health is {self.health:.0f} out of 100 ({self.band}){move}.")
+            lines.append(
+                f"Relationship health is {self.health:.0f} out of 100 ({self.band}){move}."
+            )
         lines.append(
             f"Since {self.since:%-d %B}: {_plural(self.new_answers, 'new answer')}, "
             f"{_plural(len(self.alerts_raised), 'new alert')}, "
@@ -288,7 +290,11 @@ def _add_statistics(digest: Digest, history: ProjectHistory, answered: list[Wave
     latest = measures[-1] if measures else Measure()
     before = measures[-2] if len(measures) > 1 else Measure()
     for name in (*DIMENSIONS, "sentiment"):
-        pick = (lambda m: m.sentiment) if name == "sentiment" else (lambda m, n=name: m.dimensions.get(n))
+        pick = (
+            (lambda m: m.sentiment)
+            if name == "sentiment"
+            else (lambda m, n=name: m.dimensions.get(n))
+        )
         digest.key_numbers.append(
             KeyNumber(name, pick(latest), pick(before), latest.answers, latest.shown)
         )
@@ -302,7 +308,9 @@ def _add_statistics(digest: Digest, history: ProjectHistory, answered: list[Wave
     if len(recent) >= 2:
         labels = [w.closes_at.strftime("%b") for w in recent]
         shown = [m.shown for m in measures]
-        health_values = [series.get(w.id) if ok else None for w, ok in zip(recent, shown, strict=True)]
+        health_values = [
+            series.get(w.id) if ok else None for w, ok in zip(recent, shown, strict=True)
+        ]
         digest.charts["health"] = report_charts.line_chart(
             {"health": health_values}, labels, low=0, high=100, width=520, height=170
         )
@@ -319,13 +327,25 @@ def _add_statistics(digest: Digest, history: ProjectHistory, answered: list[Wave
 def _fmt(value: float | None, name: str) -> str:
     if value is None:
         return "–"
-    return f"{value:.0f}" if name == "health" else f"{value:+.2f}" if name == "sentiment" else f"{value:.1f}"
+    return (
+        f"{value:.0f}"
+        if name == "health"
+        else f"{value:+.2f}"
+        if name == "sentiment"
+        else f"{value:.1f}"
+    )
 
 
 def _signed(value: float | None, name: str) -> str:
     if value is None:
         return "–"
-    return f"{value:+.0f}" if name == "health" else f"{value:+.2f}" if name == "sentiment" else f"{value:+.1f}"
+    return (
+        f"{value:+.0f}"
+        if name == "health"
+        else f"{value:+.2f}"
+        if name == "sentiment"
+        else f"{value:+.1f}"
+    )
 
 
 def template_context(

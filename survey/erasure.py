@@ -7,6 +7,7 @@ points at a relationship, invitation or response is erased too without changes h
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.parser
 import email.policy
 import email.utils
@@ -21,7 +22,6 @@ import redis
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from rq.results import Result
 from rq.registry import (
     CanceledJobRegistry,
     DeferredJobRegistry,
@@ -30,6 +30,7 @@ from rq.registry import (
     ScheduledJobRegistry,
     StartedJobRegistry,
 )
+from rq.results import Result
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import Session, SQLModel, col
 
@@ -215,10 +216,8 @@ def _purge_orphan_results(conn: redis.Redis, pattern: re.Pattern[str], *, dry_ru
         for _id, fields in conn.xrange(key):
             for value in fields.values():
                 texts.append(value)
-                try:
+                with contextlib.suppress(zlib.error, ValueError):
                     texts.append(zlib.decompress(base64.b64decode(value)))
-                except (zlib.error, ValueError):
-                    pass
         if any(pattern.search(t.decode("utf-8", "replace")) for t in texts):
             if not dry_run:
                 conn.delete(key)

@@ -239,9 +239,7 @@ class Measure:
         return health.band(self.health)
 
 
-def measure(
-    responses: Sequence[Answered], *, invitations: int = 0, shown: bool = True
-) -> Measure:
+def measure(responses: Sequence[Answered], *, invitations: int = 0, shown: bool = True) -> Measure:
     """Pooled means of the responses; health from them with engagement answers/invitations."""
     means = trends.dimension_means(r.ratings for r in responses)
     dims = {d: means[d][0] if d in means else None for d in DIMENSIONS}

@@ -82,9 +82,7 @@ def plan_for(session: Session, *, project: Project) -> list[PlanLine]:
         entry = stored.get(recipient)
         if entry is not None:
             audience, frequency = entry.audience, entry.frequency
-        lines.append(
-            PlanLine(recipient, name, email, role, audience, frequency, entry is None)
-        )
+        lines.append(PlanLine(recipient, name, email, role, audience, frequency, entry is None))
     return lines
 
 

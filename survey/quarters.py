@@ -46,11 +46,15 @@ class Quarter:
 
     def previous(self) -> Quarter:
         """The quarter before this one."""
-        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
 
     def next(self) -> Quarter:
         """The quarter after this one."""
-        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        return (
+            Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+        )
 
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end

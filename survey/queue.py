@@ -164,7 +164,8 @@ def started_jobs(redis_url: str) -> list[JobSummary]:
     jobs: list[JobSummary] = []
     for name in QUEUE_NAMES:
         registry = Queue(name, connection=conn).started_job_registry
-        jobs.extend(_summaries(conn, name, registry.get_job_ids()))
+        # One entry per execution: a job retried while still listed would show twice.
+        jobs.extend(_summaries(conn, name, list(dict.fromkeys(registry.get_job_ids()))))
     return jobs
 
 

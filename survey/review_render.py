@@ -59,12 +59,16 @@ def charts(pack: ReviewPack) -> dict[str, str]:
 
 def html(pack: ReviewPack, *, links: dict[str, str] | None = None) -> str:
     """The printable page (no scripts); `links` adds PDF/CSV links for the web."""
-    return _environment().get_template("review/pack.html").render(
-        pack=pack,
-        charts=charts(pack),
-        links=links or {},
-        measures=MEASURES,
-        not_enough=NOT_ENOUGH,
+    return (
+        _environment()
+        .get_template("review/pack.html")
+        .render(
+            pack=pack,
+            charts=charts(pack),
+            links=links or {},
+            measures=MEASURES,
+            not_enough=NOT_ENOUGH,
+        )
     )
 
 
@@ -105,7 +109,14 @@ def csv_rows(pack: ReviewPack) -> Iterator[tuple[object, ...]]:
         yield ("theme", t.theme, "sentiment", this, _round(t.polarity), "")
         yield ("theme", t.theme, "sentiment", last, _round(t.polarity_last), "")
     for c in pack.status_checks:
-        yield ("status", c.status, "measured health", c.reported_on.isoformat(), _round(c.health), "")
+        yield (
+            "status",
+            c.status,
+            "measured health",
+            c.reported_on.isoformat(),
+            _round(c.health),
+            "",
+        )
     yield ("alerts", pack.project.code, "raised", this, len(pack.alerts_raised), "")
     yield ("alerts", pack.project.code, "resolved", this, len(pack.alerts_resolved), "")
 

@@ -149,7 +149,10 @@ def build(session: Session, *, project: Project, quarter: Quarter) -> ReviewPack
         status_checks=checks,
         verdict=verdict,
         actions=action_queries.actions_active_between(
-            session, project_id=project.id, start=quarter.start, end=quarter.end  # type: ignore[arg-type]
+            session,
+            project_id=project.id,
+            start=quarter.start,
+            end=quarter.end,  # type: ignore[arg-type]
         ),
         lessons=_lessons(session, project, quarter),
         points=_points(history, last_waves + this_waves, confidential),
@@ -347,7 +350,9 @@ def agenda(pack: ReviewPack, history: ProjectHistory) -> list[str]:
     worse = [t for t in pack.themes if t.direction in ("worse", "new") and t.count]
     if worse:
         t = worse[0]
-        out.append(f"'{t.theme}' came up {t.count} times (last quarter {t.count_last}): agree one action.")
+        out.append(
+            f"'{t.theme}' came up {t.count} times (last quarter {t.count_last}): agree one action."
+        )
     today = min(utcnow().date(), pack.quarter.end.date())
     late = [a for a in pack.actions if a.closed_at is None and a.due_on and a.due_on < today]
     if late:

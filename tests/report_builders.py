@@ -121,7 +121,13 @@ def answer(
         session.add(
             Answer(response_id=response.id, question_id=questions["comment"].id, value_text=comment)
         )
-        label = "positive" if (polarity or 0) > 0.05 else "negative" if (polarity or 0) < -0.05 else "neutral"
+        label = (
+            "positive"
+            if (polarity or 0) > 0.05
+            else "negative"
+            if (polarity or 0) < -0.05
+            else "neutral"
+        )
         session.add(
             CommentScore(
                 response_id=response.id,

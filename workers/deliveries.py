@@ -52,23 +52,20 @@ def _claim(session: Session, delivery_id: int, now: datetime) -> MailDelivery | 
     session.commit()
     if not result.rowcount:  # type: ignore[attr-defined]
         return None  # another job has it, or it was cancelled meanwhile
-    delivery = session.get(MailDelivery, delivery_id)
-    if delivery is not None:
-        session.refresh(delivery)
-    return delivery
+    return session.get(MailDelivery, delivery_id, populate_existing=True)
 
 
 def _unwanted(session: Session, delivery: MailDelivery, now: datetime) -> str | None:
     """Why this email must no longer go (checked after the claim, right before sending)."""
-    invitation = session.get(Invitation, delivery.invitation_id)
-    wave = session.get(Wave, delivery.wave_id)
-    assert invitation is not None and wave is not None
-    session.refresh(invitation)
-    session.refresh(wave)
-    relationship = session.get(Relationship, invitation.relationship_id)
-    stakeholder = session.get(Stakeholder, relationship.stakeholder_id)  # type: ignore[union-attr]
-    assert stakeholder is not None
-    session.refresh(stakeholder)
+    # Fresh from the database: a PM may have closed the wave or the person opted out since.
+    invitation, wave, stakeholder = session.exec(
+        select(Invitation, Wave, Stakeholder)
+        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .where(Invitation.id == delivery.invitation_id)
+        .execution_options(populate_existing=True)
+    ).one()
     if not wave.is_open(now):
         return "wave closed"
     if stakeholder.unsubscribed_at is not None:

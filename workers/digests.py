@@ -38,7 +38,9 @@ def period_key(frequency: Frequency, now: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _claim(session: Session, project_id: int, line: plans.PlanLine, period: str) -> DigestLog | None:
+def _claim(
+    session: Session, project_id: int, line: plans.PlanLine, period: str
+) -> DigestLog | None:
     """Insert this period's log row; None when another run already has it."""
     entry = DigestLog(
         project_id=project_id,
@@ -79,7 +81,9 @@ def compose(
     )
     text_name, html_name = digests.template_names(digest.audience)
     message = EmailMessage(policy=MAIL_POLICY)
-    subject = SUBJECTS[str(digest.audience)].format(name=digest.project.name, frequency=line.frequency)
+    subject = SUBJECTS[str(digest.audience)].format(
+        name=digest.project.name, frequency=line.frequency
+    )
     message["Subject"] = header_safe(subject)
     message["From"] = SENDER
     try:
@@ -92,7 +96,8 @@ def compose(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendering.render(text_name, **ctx), cte="8bit")
     message.add_alternative(rendering.render(html_name, **ctx), subtype="html")
-    html_part = message.get_payload()[1]  # type: ignore[index]
+    html_part = message.get_body(("html",))
+    assert isinstance(html_part, EmailMessage)
     for name, png in digest.charts.items():
         html_part.add_related(png, "image", "png", cid=f"<{images[name][4:]}>")
     return message

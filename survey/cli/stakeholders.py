@@ -26,7 +26,9 @@ def stakeholder_erase(email: str, yes: bool) -> None:
 
     settings = settings_or_fail()
     if not yes:
-        click.confirm(f"Erase {email} and everything they answered? This cannot be undone", abort=True)
+        click.confirm(
+            f"Erase {email} and everything they answered? This cannot be undone", abort=True
+        )
     with db.session_scope(settings.database_url) as session:
         try:
             erasure = erase_stakeholder(

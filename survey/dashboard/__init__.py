@@ -4,5 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from survey.dashboard import alerts, status, views, waves  # noqa: E402,F401
-from survey.dashboard import lessons, plans, reviews  # noqa: E402,F401
+from survey.dashboard import alerts, lessons, plans, reviews, status, views, waves  # noqa: E402,F401  # noqa: E402,F401

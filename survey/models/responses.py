@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from survey.models.base import utcnow
@@ -15,6 +15,8 @@ COMMENT_MAX_CHARS = 2000
 class Response(SQLModel, table=True):
     """A stakeholder's answers to one invitation; at most one per invitation."""
 
+    # Trend points read one relationship's responses in one wave (migration 0005).
+    __table_args__ = (Index("ix_response_relationship_wave", "relationship_id", "wave_id"),)
     id: int | None = Field(default=None, primary_key=True)
     invitation_id: int = Field(foreign_key="invitation.id", unique=True)
     # Denormalised so trends and dashboards need no join through the invitation.

@@ -82,14 +82,14 @@ def init_app(app: Flask) -> None:
     config = app.config
     redis_url = app.extensions["rapport.settings"].redis_url
     config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_url))
-    config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
+    config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1}
+    )
     config.setdefault("RATELIMIT_KEY_PREFIX", "rapport-limits")
     for key, value in DEFAULT_LIMITS.items():
         config.setdefault(key, value)
 
-    limiter = Limiter(
-        key_func=get_remote_address, strategy="fixed-window", swallow_errors=True
-    )
+    limiter = Limiter(key_func=get_remote_address, strategy="fixed-window", swallow_errors=True)
     limiter.shared_limit(
         config["SURVEY_TOKEN_MISS_LIMIT"], scope="survey-token-miss", deduct_when=_not_found
     )(capture_bp)

@@ -32,7 +32,8 @@ def test_each_audience_gets_a_different_digest(session):
     session.add(FollowUpAction(project_id=project.id, what="Send minutes within a day"))
     session.commit()
     summary, detailed, statistical = (
-        _build(session, project, a) for a in (Audience.summary, Audience.detailed, Audience.statistical)
+        _build(session, project, a)
+        for a in (Audience.summary, Audience.detailed, Audience.statistical)
     )
     s_text, _ = _render(summary)
     body = s_text.split("\n--\n")[0]
@@ -84,7 +85,10 @@ def test_closed_actions_count_as_news(session):
     _pm, project, _a, _b = fixture_project(session)
     session.add(
         FollowUpAction(
-            project_id=project.id, what="Fixed", status=ActionStatus.done, closed_at=NOW - timedelta(hours=1)
+            project_id=project.id,
+            what="Fixed",
+            status=ActionStatus.done,
+            closed_at=NOW - timedelta(hours=1),
         )
     )
     session.commit()

@@ -116,7 +116,9 @@ def portfolio(app, session, rapport_env):  # type: ignore[no-untyped-def]
     inv_maria_id, inv_oskar_id = inv_maria.id, inv_oskar.id
     settings = load_settings()
     for invitation in (inv_maria, inv_oskar):
-        distribution.insert_delivery(session, invitation=invitation, kind="invitation", now=utcnow())
+        distribution.insert_delivery(
+            session, invitation=invitation, kind="invitation", now=utcnow()
+        )
     session.commit()
     assert deliveries.send_due(settings, wave_id=wave.id, plan_first=False)["sent"] == 2
     # A reminder that is still to come.
@@ -219,7 +221,9 @@ def test_erase_removes_everything_about_the_person_and_keeps_the_rest(
 ):
     maria_id, oskar_id = portfolio["maria_id"], portfolio["oskar_id"]
     events_before = session.exec(select(OutboxEvent)).all()
-    result = runner.invoke(main, ["stakeholder", "erase", portfolio["maria_email"].upper(), "--yes"])
+    result = runner.invoke(
+        main, ["stakeholder", "erase", portfolio["maria_email"].upper(), "--yes"]
+    )
     assert result.exit_code == 0, result.output
     assert "erased stakeholder" in result.output
     session.expire_all()
@@ -236,12 +240,17 @@ def test_erase_removes_everything_about_the_person_and_keeps_the_rest(
         ).all()
         == []
     )
-    assert session.exec(
-        select(RelationshipTrend).where(RelationshipTrend.relationship_id == maria_id)
-    ).all() == []
+    assert (
+        session.exec(
+            select(RelationshipTrend).where(RelationshipTrend.relationship_id == maria_id)
+        ).all()
+        == []
+    )
     remaining_events = session.exec(select(OutboxEvent)).all()
     assert len(remaining_events) < len(events_before)
-    assert all(e.payload.get("response_id") != portfolio["maria_response_id"] for e in remaining_events)
+    assert all(
+        e.payload.get("response_id") != portfolio["maria_response_id"] for e in remaining_events
+    )
 
     # Everyone else is untouched.
     assert session.get(Relationship, oskar_id) is not None
@@ -317,4 +326,7 @@ def test_erase_with_redis_down_erases_nothing_and_says_so(portfolio, session, ru
     session.expire_all()
     assert session.get(Relationship, portfolio["maria_id"]) is not None
     assert len(list(portfolio["mailbox"].iterdir())) == 2
-    assert session.exec(select(AuditEntry).where(col(AuditEntry.action) == "stakeholder.erase")).all() == []
+    assert (
+        session.exec(select(AuditEntry).where(col(AuditEntry.action) == "stakeholder.erase")).all()
+        == []
+    )

@@ -37,7 +37,9 @@ def _lessons_response(session, *, confidential=False, texts=None):  # type: igno
         "work_again": "Yes",
     }
     for key, value in texts.items():
-        session.add(Answer(response_id=response.id, question_id=questions[key].id, value_text=value))
+        session.add(
+            Answer(response_id=response.id, question_id=questions[key].id, value_text=value)
+        )
     session.commit()
     return project, response
 
@@ -47,7 +49,7 @@ def test_lessons_are_read_scored_and_read_once(session):
     assert lessons.collect(session) == 1
     session.commit()
     assert lessons.collect(session) == 0  # unchanged: nothing written again
-    rows = {l.kind.value: l for l in session.exec(select(Lesson)).all()}
+    rows = {item.kind.value: item for item in session.exec(select(Lesson)).all()}
     assert set(rows) == {"went_well", "should_change"}
     assert rows["went_well"].label == "positive" and rows["should_change"].label == "negative"
     assert rows["should_change"].themes  # themed like comments
@@ -63,19 +65,26 @@ def test_search_across_projects_by_words_and_theme(session):
     both = [project.id, other.id]
     found = lessons.search(session, project_ids=both, text="demos")
     assert {p.id for _l, p in found} == {project.id, other.id}
-    theme = next(t for l in session.exec(select(Lesson)) for t in l.themes.split(",") if t)
-    assert all(theme in l.themes.split(",") for l, _p in lessons.search(session, project_ids=both, theme=theme))
+    theme = next(t for item in session.exec(select(Lesson)) for t in item.themes.split(",") if t)
+    assert all(
+        theme in item.themes.split(",")
+        for item, _p in lessons.search(session, project_ids=both, theme=theme)
+    )
     assert lessons.search(session, project_ids=[other.id], text="estimates") == []
 
 
 def test_export_neutralises_and_hides_names_in_confidential_waves(session):
     _project, _ = _lessons_response(
-        session, confidential=True, texts={"went_well": "=CMD() demos were good", "work_again": "No"}
+        session,
+        confidential=True,
+        texts={"went_well": "=CMD() demos were good", "work_again": "No"},
     )
     lessons.collect(session)
     session.commit()
-    rows = lessons.search(session, project_ids=[l.project_id for l in session.exec(select(Lesson))])
-    text = lessons.to_csv(rows, lessons.names_for(session, [l for l, _ in rows]))
+    rows = lessons.search(
+        session, project_ids=[item.project_id for item in session.exec(select(Lesson))]
+    )
+    text = lessons.to_csv(rows, lessons.names_for(session, [item for item, _ in rows]))
     [header, row] = list(csv.reader(io.StringIO(text)))
     assert row[header.index("text")] == "'=CMD() demos were good"
     assert row[header.index("who")] == "anonymous" and "Wren Talbot" not in text

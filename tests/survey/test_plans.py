@@ -39,7 +39,9 @@ def test_role_defaults(session):
 
 def test_a_person_can_be_changed_including_to_none(session):
     _pm, project = _project(session)
-    lead = next(l for l in plans.plan_for(session, project=project) if l.name == "Lead Person")
+    lead = next(
+        item for item in plans.plan_for(session, project=project) if item.name == "Lead Person"
+    )
     plans.set_entry(
         session, project=project, recipient=lead.recipient, audience=Audience.none,
         frequency=Frequency.none,
@@ -50,7 +52,9 @@ def test_a_person_can_be_changed_including_to_none(session):
         frequency=Frequency.weekly,
     )  # fmt: skip
     session.commit()
-    again = next(l for l in plans.plan_for(session, project=project) if l.name == "Lead Person")
+    again = next(
+        item for item in plans.plan_for(session, project=project) if item.name == "Lead Person"
+    )
     assert (again.audience, again.frequency, again.is_default) == (
         Audience.statistical, Frequency.weekly, False,
     )  # fmt: skip
@@ -61,15 +65,23 @@ def test_plan_page_saves_and_previews_render(client, auth, session):
     auth.login(pm.email)
     page = client.get(f"/projects/{project.code}/plan")
     assert page.status_code == 200 and "Lead Person" in page.text
-    lead = next(l for l in plans.plan_for(session, project=project) if l.name == "Lead Person")
+    lead = next(
+        item for item in plans.plan_for(session, project=project) if item.name == "Lead Person"
+    )
     saved = client.post(
         f"/projects/{project.code}/plan",
-        data={"recipient": lead.recipient, "audience": "none", "frequency": "none",
-              "csrf_token": csrf_token(page.text)},  # fmt: skip
+        data={
+            "recipient": lead.recipient,
+            "audience": "none",
+            "frequency": "none",
+            "csrf_token": csrf_token(page.text),
+        },  # fmt: skip
     )
     assert saved.status_code == 302
     session.expire_all()
-    again = next(l for l in plans.plan_for(session, project=project) if l.name == "Lead Person")
+    again = next(
+        item for item in plans.plan_for(session, project=project) if item.name == "Lead Person"
+    )
     assert not again.receives
     for audience in ("summary", "detailed", "statistical"):
         preview = client.get(f"/projects/{project.code}/digests/{audience}")

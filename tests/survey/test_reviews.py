@@ -97,7 +97,9 @@ def test_csv_has_the_numbers_and_neutralises_formulas(session):
     _pm, project, _a, _b = fixture_project(session)
     pack = reviews.build(session, project=project, quarter=Q1)
     rows = list(csv.reader(io.StringIO(review_render.to_csv(pack))))
-    project_health = [r for r in rows if r[0] == "project" and r[2] == "health" and r[3] == "2026Q1"]
+    project_health = [
+        r for r in rows if r[0] == "project" and r[2] == "health" and r[3] == "2026Q1"
+    ]
     assert project_health == [["project", "Fixture ERP", "health", "2026Q1", "63.25", "3"]]
     assert any(r[0] == "theme" and r[1] == "communication" and r[4] == "2" for r in rows)
     for row in rows:
@@ -153,7 +155,9 @@ def test_confidential_groups_of_three_are_shown_without_names(session):
     from tests.builders import make_project
 
     project = make_project(session, pm=pm, code="CONF")
-    people = [person(session, project=project, name=f"Finance {i}", unit="Finance") for i in range(3)]
+    people = [
+        person(session, project=project, name=f"Finance {i}", unit="Finance") for i in range(3)
+    ]
     people += [person(session, project=project, name=f"Sales {i}", unit="Sales") for i in range(3)]
     wave = closed_wave(session, project=project, closes=utc(2026, 2, 1), invite=people,
                        confidential=True)  # fmt: skip
@@ -193,8 +197,18 @@ def test_cli_writes_html_pdf_and_csv(session, rapport_env, tmp_path):
     for fmt, magic in (("html", b"<!doctype html>"), ("pdf", b"%PDF"), ("csv", b"section,")):
         out = tmp_path / f"pack.{fmt}"
         result = runner.invoke(
-            main, ["review", "--project", project.code, "--quarter", "2026Q1",
-                   "--format", fmt, "-o", str(out)],  # fmt: skip
+            main,
+            [
+                "review",
+                "--project",
+                project.code,
+                "--quarter",
+                "2026Q1",
+                "--format",
+                fmt,
+                "-o",
+                str(out),
+            ],  # fmt: skip
         )
         assert result.exit_code == 0, result.output
         assert out.read_bytes().startswith(magic)

@@ -121,11 +121,20 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     _invitation_b, token_b = make_invitation(session, wave=boreal_wave, relationship=boreal_rel)
     client = app.test_client()
     page = client.get(f"/s/{token_a}")
-    answers = {**GOOD_ANSWERS, "comment": "apollo-secret-comment", "csrf_token": csrf_token(page.text)}
+    answers = {
+        **GOOD_ANSWERS,
+        "comment": "apollo-secret-comment",
+        "csrf_token": csrf_token(page.text),
+    }
     assert client.post(f"/s/{token_a}", data=answers).status_code == 303
     alert = Alert(
-        project_id=apollo.id, key="silent:relationship:1", rule="silent",
-        subject_kind="relationship", subject_id=zora.id, severity="high", message="Apollo alert",
+        project_id=apollo.id,
+        key="silent:relationship:1",
+        rule="silent",
+        subject_kind="relationship",
+        subject_id=zora.id,
+        severity="high",
+        message="Apollo alert",
     )
     session.add(alert)
     session.commit()
@@ -281,7 +290,9 @@ def test_a_survey_token_opens_only_its_own_survey(app, world):
     tampered = other[:-2] + ("AA" if not other.endswith("AA") else "BB")
     assert client.get(f"/s/{tampered}").status_code == 404
     assert client.get("/portfolio").status_code == 302
-    api = client.get("/api/v1/projects", headers={"Authorization": f"Bearer {world.params['token']}"})
+    api = client.get(
+        "/api/v1/projects", headers={"Authorization": f"Bearer {world.params['token']}"}
+    )
     assert api.status_code == 401
 
 
