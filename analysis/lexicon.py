@@ -186,10 +186,7 @@ CUES = MappingProxyType(_build_cues())
 def _is_barrier(token: str) -> bool:
     """A gap never crosses punctuation or a negator ("dates that never hold")."""
     return (
-        token in _PUNCT
-        or token in NEGATORS
-        or token in NEGATIVE_SUBJECTS
-        or token.endswith("n't")
+        token in _PUNCT or token in NEGATORS or token in NEGATIVE_SUBJECTS or token.endswith("n't")
     )
 
 
@@ -209,10 +206,7 @@ def _match(slots: tuple[Slot, ...], tokens: list[str], i: int, k: int = 0) -> in
     if i >= len(tokens):
         return -1
     tok = tokens[i]
-    if slot == _ANY:
-        ok = tok not in _PUNCT
-    else:
-        ok = tok in slot
+    ok = tok not in _PUNCT if slot == _ANY else tok in slot
     return _match(slots, tokens, i + 1, k + 1) if ok else -1
 
 
@@ -224,6 +218,7 @@ def cue_at(tokens: list[str], i: int) -> tuple[int, float] | None:
         if end > i and (best is None or end - i > best[0]):
             best = (end - i, value)
     return best
+
 
 # Subjectivity assumed for vocabulary that TextBlob does not know.
 DEFAULT_SUBJECTIVITY = 0.5

@@ -32,13 +32,10 @@ NEGATE_NEGATIVE = -0.4
 BEFORE_CONTRAST = 0.4
 # Weight of a concession clause ("although the team is friendly, ...").
 CONCESSION = 0.4
-QUESTION_DAMPING = 0.3
+QUESTION_DAMPING = 0.15
 REQUEST_DAMPING = 0.2
 RHETORICAL_DAMPING = 0.8
 EXCLAMATION_BOOST = 1.2
-# Weight of a complaint against praise in the same sentence: in project feedback the
-# problem is what a stakeholder wants acted on ("lovely slides, shame about the delivery").
-NEGATIVE_WEIGHT = 1.0
 
 _CLAUSE_BREAKS = frozenset({",", ";", ":"})
 _SENTENCE_CONTRAST = frozenset({"but", "however", "still", "yet", "nevertheless", "nonetheless"})
@@ -223,8 +220,10 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
             negator, scope, passed = "nobody", NEGATION_SCOPE, 0
             i += 1
         elif _is_negator(tok):
-            if i < n and tokens[i] in lx.RAISERS or (
-                i + 1 < n and tokens[i] in lx.INTENSIFIERS and tokens[i + 1] in lx.RAISERS
+            if (
+                i < n
+                and tokens[i] in lx.RAISERS
+                or (i + 1 < n and tokens[i] in lx.INTENSIFIERS and tokens[i + 1] in lx.RAISERS)
             ):
                 # "I don't feel ...", "not entirely convinced ...": the negation is about
                 # the judgement at the end of the clause.
@@ -284,9 +283,6 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
     if not hits and tokens and tokens[-1] == "?" and _challenges(words):
         # "What is actually happening?" asks for an account, not information.
         hits.append(_Hit(lx.CHALLENGE_POLARITY, 0.5, 1.0))
-    for hit in hits:
-        if hit.polarity < 0:
-            hit.weight *= NEGATIVE_WEIGHT
     total = sum(h.weight for h in hits)
     if not hits or total == 0:
         return 0.0, 0.0, False
@@ -319,9 +315,7 @@ def _names_an_artefact(tokens: list[str], i: int) -> bool:
     if i < len(tokens) and tokens[i] in lx.ARTEFACT_HEADS:
         return True
     window = tokens[max(0, i - 4) : i - 1]
-    return any(
-        a in lx.COUNT_NOUNS and b == "of" for a, b in zip(window, window[1:], strict=False)
-    )
+    return any(a in lx.COUNT_NOUNS and b == "of" for a, b in zip(window, window[1:], strict=False))
 
 
 def _challenges(words: list[str]) -> bool:

@@ -129,7 +129,13 @@ def detect(tokens: Iterable[str], index: ThemeIndex | None = None) -> tuple[str,
             if tuple(stems[i : i + len(phrase)]) == phrase:
                 blocked.setdefault(theme, set()).update(range(i, i + len(phrase)))
     for i, word in enumerate(stems):
-        for phrase, theme in idx.by_first.get(word, ()):
+        candidates = idx.by_first.get(word, ())
+        if not candidates and "-" in word:
+            # "post-incident", "re-plan": the head of a compound carries the topic.
+            candidates = tuple(
+                e for e in idx.by_first.get(stem(word.rsplit("-", 1)[1]), ()) if len(e[0]) == 1
+            )
+        for phrase, theme in candidates:
             if theme in found:
                 continue
             size = len(phrase)

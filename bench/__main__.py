@@ -17,16 +17,28 @@ DOC = ROOT / "docs" / "benchmarks.md"
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller sizes (100,000 answers instead of 1,000,000); prints only")
-    parser.add_argument("--only", default=",".join(run.BENCHMARKS),
-                        help=f"comma-separated subset of: {', '.join(run.BENCHMARKS)}")
-    parser.add_argument("--output", type=Path, default=None,
-                        help=f"where to write the Markdown report (full runs: {DOC.relative_to(ROOT)})")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the working directory (databases, server logs)")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit with status 1 when a target is missed")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller sizes (100,000 answers instead of 1,000,000); prints only",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(run.BENCHMARKS),
+        help=f"comma-separated subset of: {', '.join(run.BENCHMARKS)}",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"where to write the Markdown report (full runs: {DOC.relative_to(ROOT)})",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the working directory (databases, server logs)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a target is missed"
+    )
     return parser
 
 
@@ -41,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output if args.output is not None else (None if args.quick else DOC)
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
     try:
-        outcome = run.run_all(sizes, workdir, only, progress=lambda what: print(f"… {what}", flush=True))
+        outcome = run.run_all(
+            sizes, workdir, only, progress=lambda what: print(f"… {what}", flush=True)
+        )
     finally:
         if args.keep:
             print(f"kept {workdir}")

@@ -1,4 +1,4 @@
-"""Analyzer: Rapport's score() against plain TextBlob on the same comments, in alternating rounds."""
+"""Analyzer: Rapport's score() against plain TextBlob on the same comments, rounds alternating."""
 
 from __future__ import annotations
 

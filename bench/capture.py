@@ -48,7 +48,9 @@ def _form_request(token: str, reply: load.Reply, answers: Mapping[str, str]) -> 
 
 
 def _answers(rng: random.Random, comment: str) -> dict[str, str]:
-    ratings = {k: str(rng.randint(1, 5)) for k in ("satisfaction", "trust", "communication", "partnership")}
+    ratings = {
+        k: str(rng.randint(1, 5)) for k in ("satisfaction", "trust", "communication", "partnership")
+    }
     return {**ratings, "comment": comment}
 
 
@@ -75,8 +77,13 @@ def _check(result: load.LoadResult, what: str) -> None:
 
 
 def run(
-    env: Mapping[str, str], tokens: Sequence[str], comments: Sequence[str], *, warmup: int,
-    threads: int, logs: Path,
+    env: Mapping[str, str],
+    tokens: Sequence[str],
+    comments: Sequence[str],
+    *,
+    warmup: int,
+    threads: int,
+    logs: Path,
 ) -> CaptureResult:
     """Warm both servers up, then alternate rounds of POSTs between them."""
     with (
@@ -100,7 +107,9 @@ def run(
     with Session(db.get_engine(url)) as session:
         stored = session.exec(select(func.count(col(Response.id)))).one()
         dispatched = session.exec(
-            select(func.count(col(OutboxEvent.id))).where(col(OutboxEvent.dispatched_at).is_not(None))
+            select(func.count(col(OutboxEvent.id))).where(
+                col(OutboxEvent.dispatched_at).is_not(None)
+            )
         ).one()
     db.dispose_engines()
     return CaptureResult(

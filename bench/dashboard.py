@@ -24,7 +24,9 @@ class DashboardResult:
     web_peak_rss_kib: int
 
 
-def build(directory: Path, *, answers: int, comments: Sequence[str]) -> tuple[str, portfolio.PortfolioSize]:
+def build(
+    directory: Path, *, answers: int, comments: Sequence[str]
+) -> tuple[str, portfolio.PortfolioSize]:
     """A fresh database file holding a portfolio of at least `answers` answers."""
     url = invited.fresh_database(directory / f"portfolio-{answers}.db")
     return url, portfolio.build(url, answers=answers, comments=comments)
@@ -48,19 +50,32 @@ def _login(conn, port: int) -> str:  # type: ignore[no-untyped-def]
 
 
 def _project_page(cookie: str) -> load.Request:
-    return load.Request("GET", f"/projects/{portfolio.MEASURED_PROJECT}", headers=(("Cookie", cookie),))
+    return load.Request(
+        "GET", f"/projects/{portfolio.MEASURED_PROJECT}", headers=(("Cookie", cookie),)
+    )
 
 
 def run(
-    env: Mapping[str, str], small: tuple[str, portfolio.PortfolioSize],
-    large: tuple[str, portfolio.PortfolioSize], *, requests: int, logs: Path,
+    env: Mapping[str, str],
+    small: tuple[str, portfolio.PortfolioSize],
+    large: tuple[str, portfolio.PortfolioSize],
+    *,
+    requests: int,
+    logs: Path,
 ) -> DashboardResult:
     """Median latency of the project page on each database, requests alternating between them."""
     with (
-        procs.gunicorn("survey.wsgi:app", {**env, "RAPPORT_DATABASE_URL": small[0]}, logs / "small.log") as web_small,
-        procs.gunicorn("survey.wsgi:app", {**env, "RAPPORT_DATABASE_URL": large[0]}, logs / "large.log") as web_large,
+        procs.gunicorn(
+            "survey.wsgi:app", {**env, "RAPPORT_DATABASE_URL": small[0]}, logs / "small.log"
+        ) as web_small,
+        procs.gunicorn(
+            "survey.wsgi:app", {**env, "RAPPORT_DATABASE_URL": large[0]}, logs / "large.log"
+        ) as web_large,
     ):
-        servers = [(web_small, load.connect(web_small.port)), (web_large, load.connect(web_large.port))]
+        servers = [
+            (web_small, load.connect(web_small.port)),
+            (web_large, load.connect(web_large.port)),
+        ]
         pages = [_project_page(_login(conn, web.port)) for web, conn in servers]
         seconds: list[list[float]] = [[], []]
         for n in range(WARMUP_REQUESTS + requests):

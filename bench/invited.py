@@ -8,14 +8,23 @@ from pathlib import Path
 from sqlmodel import Session
 
 from survey import db, migrate
-from survey.models import Invitation, Project, Relationship, Stakeholder, User, Wave, WaveProject
-from survey.models import WaveStatus, utcnow
+from survey.models import (
+    Invitation,
+    Project,
+    Relationship,
+    Stakeholder,
+    User,
+    Wave,
+    WaveProject,
+    WaveStatus,
+    utcnow,
+)
 from survey.passwords import hash_password, invitation_token, new_salt, token_hash
 from survey.pulse_templates import relationship_pulse
 
 STAKEHOLDERS_PER_PROJECT = 50
 PM_EMAIL = "bench.pm@example.com"
-PM_PASSWORD = "bench-password"
+PM_PASSWORD = "bench-password"  # noqa: S105 (a throwaway account in a throwaway database)
 
 
 def fresh_database(path: Path) -> str:
@@ -56,7 +65,9 @@ def open_wave(url: str, *, invitations: int, secret_key: str) -> list[str]:
         session.add(wave)
         session.flush()
         for first in range(0, invitations, STAKEHOLDERS_PER_PROJECT):
-            project = Project(code=f"B{first // STAKEHOLDERS_PER_PROJECT:05d}", name="Bench", pm_id=pm.id)
+            project = Project(
+                code=f"B{first // STAKEHOLDERS_PER_PROJECT:05d}", name="Bench", pm_id=pm.id
+            )
             session.add(project)
             session.flush()
             session.add(WaveProject(wave_id=wave.id, project_id=project.id))  # type: ignore[arg-type]

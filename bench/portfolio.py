@@ -126,30 +126,57 @@ def _answer(ctx: _Context, rel_id: int, wave: tuple[int, datetime, datetime], le
     when = opens + timedelta(days=2, minutes=rel_id % 600)
     responded = ctx.rng.random() < RESPONSE_RATE
     inv_id = w.add(
-        Invitation, wave_id=wave_id, relationship_id=rel_id, token_hash=digest, token_salt="-",
-        created_at=opens, sent_at=opens, opened_at=when if responded else None,
+        Invitation,
+        wave_id=wave_id,
+        relationship_id=rel_id,
+        token_hash=digest,
+        token_salt="-",  # noqa: S106 (no link is ever derived from bulk rows)
+        created_at=opens,
+        sent_at=opens,
+        opened_at=when if responded else None,
         responded_at=when if responded else None,
     )
     if not responded:
         return 0
     comment, score = ctx.rng.choice(ctx.scores) if ctx.rng.random() < COMMENT_RATE else ("", None)
     resp_id = w.add(
-        Response, invitation_id=inv_id, wave_id=wave_id, relationship_id=rel_id, comment=comment,
-        submitted_at=when, updated_at=when,
+        Response,
+        invitation_id=inv_id,
+        wave_id=wave_id,
+        relationship_id=rel_id,
+        comment=comment,
+        submitted_at=when,
+        updated_at=when,
     )
     ratings = {k: max(1, min(5, round(level + ctx.rng.gauss(0, 0.6)))) for k in RATINGS}
     for key, value in ratings.items():
-        w.add(Answer, response_id=resp_id, question_id=ctx.questions[key], value_int=value,
-              value_text=None)
+        w.add(
+            Answer,
+            response_id=resp_id,
+            question_id=ctx.questions[key],
+            value_int=value,
+            value_text=None,
+        )
     if comment:
-        w.add(Answer, response_id=resp_id, question_id=ctx.questions["comment"], value_int=None,
-              value_text=comment)
+        w.add(
+            Answer,
+            response_id=resp_id,
+            question_id=ctx.questions["comment"],
+            value_int=None,
+            value_text=comment,
+        )
         w.add(CommentScore, response_id=resp_id, scored_revision=when, scored_at=when, **score)  # type: ignore[arg-type]
     # One response per relationship per wave: the workers' means are its own ratings.
     w.add(
-        RelationshipTrend, relationship_id=rel_id, wave_id=wave_id, wave_closes_at=closes,
-        estimates=None, sentiment=score["polarity"] if score else None, answers=1,
-        updated_at=when, **{k: float(v) for k, v in ratings.items()},
+        RelationshipTrend,
+        relationship_id=rel_id,
+        wave_id=wave_id,
+        wave_closes_at=closes,
+        estimates=None,
+        sentiment=score["polarity"] if score else None,
+        answers=1,
+        updated_at=when,
+        **{k: float(v) for k, v in ratings.items()},
     )
     return len(ratings) + (1 if comment else 0)
 
@@ -157,37 +184,63 @@ def _answer(ctx: _Context, rel_id: int, wave: tuple[int, datetime, datetime], le
 def _project(ctx: _Context, *, code: str, pm_id: int, first_wave: int) -> int:
     """A project with its stakeholders and a year of answered pulses; returns answers written."""
     w = ctx.writer
-    project_id = w.add(Project, code=code, name=f"Project {code}", phase="delivery", pm_id=pm_id,
-                       created_at=START)
+    project_id = w.add(
+        Project, code=code, name=f"Project {code}", phase="delivery", pm_id=pm_id, created_at=START
+    )
     rels = []
     for n in range(RELATIONSHIPS):
-        person = w.add(Stakeholder, name=f"Stakeholder {n} of {code}", email=f"{n}.{code.lower()}@example.com",
-                       title="Business lead", business_unit="Operations", kind="business",
-                       influence=1 + n % 5, interest=1 + (n * 3) % 5, nervous=n % 7 == 0,
-                       created_at=START)
-        rels.append(w.add(Relationship, project_id=project_id, stakeholder_id=person, role="", active=True))
+        person = w.add(
+            Stakeholder,
+            name=f"Stakeholder {n} of {code}",
+            email=f"{n}.{code.lower()}@example.com",
+            title="Business lead",
+            business_unit="Operations",
+            kind="business",
+            influence=1 + n % 5,
+            interest=1 + (n * 3) % 5,
+            nervous=n % 7 == 0,
+            created_at=START,
+        )
+        rels.append(
+            w.add(Relationship, project_id=project_id, stakeholder_id=person, role="", active=True)
+        )
     level, drift = ctx.rng.uniform(2.5, 4.5), ctx.rng.uniform(-0.1, 0.1)
     answers = 0
     for step, wave in enumerate(ctx.waves[first_wave : first_wave + PROJECT_WAVES]):
         w.add(WaveProject, wave_id=wave[0], project_id=project_id)
-        w.add(StatusReport, project_id=project_id, reported_on=wave[2].date(),
-              status=ctx.rng.choice(("green", "green", "amber", "red")), note="", created_at=wave[2])
+        w.add(
+            StatusReport,
+            project_id=project_id,
+            reported_on=wave[2].date(),
+            status=ctx.rng.choice(("green", "green", "amber", "red")),
+            note="",
+            created_at=wave[2],
+        )
         for rel_id in rels:
             answers += _answer(ctx, rel_id, wave, level + drift * step)
     return answers
 
 
-def _setup(session: Session) -> tuple[int, int, dict[str, int], list[tuple[int, datetime, datetime]]]:
+def _setup(
+    session: Session,
+) -> tuple[int, int, dict[str, int], list[tuple[int, datetime, datetime]]]:
     pm = add_pm(session)
-    other = User(email="portfolio.pm@example.com", name="Other PM", password_hash=hash_password("x"))
+    other = User(
+        email="portfolio.pm@example.com", name="Other PM", password_hash=hash_password("x")
+    )
     session.add(other)
     template = relationship_pulse(session)
     questions = {q.key: q.id for q in questions_of(session, template.id)}  # type: ignore[arg-type]
     waves = []
     for n in range(CALENDAR_WAVES):
         opens = START + timedelta(days=30 * n)
-        wave = Wave(template_id=template.id, title=opens.strftime("%B %Y pulse"), opens_at=opens,  # type: ignore[arg-type]
-                    closes_at=opens + timedelta(days=10), status=WaveStatus.closed)
+        wave = Wave(
+            template_id=template.id,
+            title=opens.strftime("%B %Y pulse"),
+            opens_at=opens,  # type: ignore[arg-type]
+            closes_at=opens + timedelta(days=10),
+            status=WaveStatus.closed,
+        )
         session.add(wave)
         session.flush()
         waves.append((wave.id, opens, wave.closes_at))
@@ -211,8 +264,9 @@ def build(url: str, *, answers: int, comments: Sequence[str], seed: int = 11) ->
         written += _project(ctx, code=MEASURED_PROJECT, pm_id=pm_id, first_wave=latest)
         while written < answers:
             projects += 1
-            written += _project(ctx, code=f"P{projects:05d}", pm_id=other_id,
-                                first_wave=projects % (latest + 1))
+            written += _project(
+                ctx, code=f"P{projects:05d}", pm_id=other_id, first_wave=projects % (latest + 1)
+            )
         ctx.writer.flush()
         responses = ctx.writer.ids[_table(Response)]
     with engine.connect() as conn:

@@ -65,7 +65,11 @@ def markdown(outcome: Outcome, command: str) -> str:
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
-    details = [f"- {name}: {facts[name]}" for name in ("capture", "pipeline", "analyzer", "dashboard") if name in facts]
+    details = [
+        f"- {name}: {facts[name]}"
+        for name in ("capture", "pipeline", "analyzer", "dashboard")
+        if name in facts
+    ]
     return "\n".join(
         [
             "# Benchmarks",
@@ -73,8 +77,8 @@ def markdown(outcome: Outcome, command: str) -> str:
             "`make bench` (which runs `python -m bench`) prints this table and rewrites this page.",
             "",
             f"Last full run: {when}, `{command}`, {facts.get('seconds', '?')} s in all.",
-            f"Machine: {machine}. Load average (1, 5, 15 min) before: {facts.get('load_before', '?')}, "
-            f"after: {facts.get('load_after', '?')}.",
+            f"Machine: {machine}. Load average (1, 5, 15 min) before: "
+            f"{facts.get('load_before', '?')}, after: {facts.get('load_after', '?')}.",
             "",
             markdown_table(outcome.rows),
             "",
@@ -86,14 +90,15 @@ def markdown(outcome: Outcome, command: str) -> str:
             "## Reproduce",
             "",
             "```sh",
-            "make bench                          # the full run (about 10 minutes on 2 cores); rewrites this page",
+            "make bench                          # the full run; rewrites this page",
             ".venv/bin/python -m bench --quick   # smaller sizes, prints the table only",
             ".venv/bin/python -m bench --only analyzer,dashboard --quick",
             ".venv/bin/python -m bench --keep    # keep the databases and server logs to look at",
             "```",
             "",
-            "Nothing is needed beyond `make install`: the benchmark starts its own redis-server and",
-            "gunicorn processes on 127.0.0.1 and works in a temporary directory. Close other heavy",
+            "Nothing is needed beyond `make install`: the benchmark starts its own redis-server",
+            "and gunicorn processes on 127.0.0.1 and works in a temporary directory. The full run",
+            "takes about ten minutes on two cores. Close other heavy",
             "programs first: the ratios tolerate a busy machine better than raw rates do, but not",
             "completely. `tests/bench/` runs every benchmark at a tiny size and checks the table's",
             "shape, never its timings.",

@@ -12,7 +12,8 @@ from bench import analyzer, capture, dashboard, invited, pipeline, procs
 from bench.comments import load_comments
 from bench.table import Row, mib, per_second
 
-BENCH_SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
+# Signs the benchmark's own sessions and links only; never a deployment's key.
+BENCH_SECRET = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 BENCHMARKS = ("capture", "pipeline", "analyzer", "dashboard")
 
 
@@ -53,55 +54,104 @@ def _env(workdir: Path, redis_url: str) -> dict[str, str]:
     }
 
 
-def _ratio_row(name: str, measured: float, baseline: float, unit: str, base: str, least: float) -> Row:
+def _ratio_row(
+    name: str, measured: float, baseline: float, unit: str, base: str, least: float
+) -> Row:
     ratio = measured / baseline
     return Row(
-        name, per_second(measured, unit), f"{base} {per_second(baseline, unit)}", ratio,
-        f"≥ {least}", ratio >= least,
+        name,
+        per_second(measured, unit),
+        f"{base} {per_second(baseline, unit)}",
+        ratio,
+        f"≥ {least}",
+        ratio >= least,
     )
 
 
-def run_capture_and_pipeline(out: Outcome, sizes: Sizes, workdir: Path, redis_url: str, *,
-                             pipeline_too: bool) -> None:
+def run_capture_and_pipeline(
+    out: Outcome, sizes: Sizes, workdir: Path, redis_url: str, *, pipeline_too: bool
+) -> None:
     """Capture fills the outbox and the queue; the pipeline benchmark drains exactly that."""
     comments, _ = load_comments()
     env = _env(workdir, redis_url)
     url = invited.fresh_database(workdir / "capture.db")
-    tokens = invited.open_wave(url, invitations=sizes.posts + sizes.warmup_posts, secret_key=BENCH_SECRET)
-    got = capture.run(env, tokens, comments, warmup=sizes.warmup_posts,
-                      threads=sizes.client_threads, logs=workdir)
+    tokens = invited.open_wave(
+        url, invitations=sizes.posts + sizes.warmup_posts, secret_key=BENCH_SECRET
+    )
+    got = capture.run(
+        env, tokens, comments, warmup=sizes.warmup_posts, threads=sizes.client_threads, logs=workdir
+    )
     if got.stored != len(tokens) or got.dispatched != len(tokens):
-        raise RuntimeError(f"{len(tokens)} POSTs but {got.stored} stored, {got.dispatched} dispatched")
-    out.rows.append(_ratio_row("capture: survey POSTs (gunicorn, SQLite WAL, outbox, Redis)",
-                               got.rapport_per_second, got.bare_per_second, "POST", "bare Flask", 0.5))
+        raise RuntimeError(
+            f"{len(tokens)} POSTs but {got.stored} stored, {got.dispatched} dispatched"
+        )
+    out.rows.append(
+        _ratio_row(
+            "capture: survey POSTs (gunicorn, SQLite WAL, outbox, Redis)",
+            got.rapport_per_second,
+            got.bare_per_second,
+            "POST",
+            "bare Flask",
+            0.5,
+        )
+    )
     out.facts["capture"] = (
-        f"{got.posts:,} timed POSTs (after {sizes.warmup_posts} warm-up), each to its own invitation, "
-        f"{sizes.client_threads} client threads, {procs.WEB_WORKERS} gunicorn sync workers"
+        f"{got.posts:,} timed POSTs (after {sizes.warmup_posts} warm-up), each to its own "
+        f"invitation, {sizes.client_threads} client threads, "
+        f"{procs.WEB_WORKERS} gunicorn sync workers"
     )
     out.facts["web_rss"] = str(got.web_peak_rss_kib)
     out.facts["bare_rss"] = str(got.bare_peak_rss_kib)
     if not pipeline_too:
         return
     done = pipeline.run(env, logs=workdir)
-    out.rows.append(_ratio_row("pipeline: comments scored + aggregated by one RQ worker",
-                               done.per_second, done.baseline_per_second, "comment", "score() loop", 0.5))
+    out.rows.append(
+        _ratio_row(
+            "pipeline: comments scored + aggregated by one RQ worker",
+            done.per_second,
+            done.baseline_per_second,
+            "comment",
+            "score() loop",
+            0.5,
+        )
+    )
     out.facts["pipeline"] = f"{done.comments:,} comments from {done.jobs:,} queued jobs"
-    out.rows.append(Row("peak memory: RQ worker process", mib(done.worker_peak_rss_kib),
-                        f"analyzer alone {mib(done.analyzer_peak_rss_kib)}",
-                        done.worker_peak_rss_kib / done.analyzer_peak_rss_kib, "report", None))
+    out.rows.append(
+        Row(
+            "peak memory: RQ worker process",
+            mib(done.worker_peak_rss_kib),
+            f"analyzer alone {mib(done.analyzer_peak_rss_kib)}",
+            done.worker_peak_rss_kib / done.analyzer_peak_rss_kib,
+            "report",
+            None,
+        )
+    )
 
 
 def run_analyzer(out: Outcome, sizes: Sizes) -> None:
     """score() against TextBlob, and the worst hostile comment."""
     comments, source = load_comments()
     got = analyzer.run(comments, rounds=sizes.analyzer_rounds)
-    out.rows.append(_ratio_row("analyzer: Rapport score() vs plain TextBlob", got.rapport_per_second,
-                               got.textblob_per_second, "comment", "TextBlob", 0.5))
-    out.rows.append(Row(
-        f"analyzer: worst hostile 2,000-char comment ({got.hostile_kind})",
-        f"{got.hostile_rapport_ms:.1f} ms", f"TextBlob {got.hostile_textblob_ms:.1f} ms",
-        got.hostile_rapport_ms / got.hostile_textblob_ms, "< 100 ms", got.hostile_rapport_ms < 100,
-    ))
+    out.rows.append(
+        _ratio_row(
+            "analyzer: Rapport score() vs plain TextBlob",
+            got.rapport_per_second,
+            got.textblob_per_second,
+            "comment",
+            "TextBlob",
+            0.5,
+        )
+    )
+    out.rows.append(
+        Row(
+            f"analyzer: worst hostile 2,000-char comment ({got.hostile_kind})",
+            f"{got.hostile_rapport_ms:.1f} ms",
+            f"TextBlob {got.hostile_textblob_ms:.1f} ms",
+            got.hostile_rapport_ms / got.hostile_textblob_ms,
+            "< 100 ms",
+            got.hostile_rapport_ms < 100,
+        )
+    )
     out.facts["analyzer"] = f"{len(comments)} comments from {source}, {got.comments} per round"
 
 
@@ -112,13 +162,20 @@ def run_dashboard(out: Outcome, sizes: Sizes, workdir: Path, redis_url: str) -> 
     small = dashboard.build(workdir, answers=sizes.small_answers, comments=comments)
     large = dashboard.build(workdir, answers=sizes.large_answers, comments=comments)
     loaded = time.perf_counter() - began
-    got = dashboard.run(_env(workdir, redis_url), small, large, requests=sizes.page_requests, logs=workdir)
+    got = dashboard.run(
+        _env(workdir, redis_url), small, large, requests=sizes.page_requests, logs=workdir
+    )
     ratio = got.large_median_ms / got.small_median_ms
-    out.rows.append(Row(
-        f"dashboard: project page median at {got.large.answers:,} answers",
-        f"{got.large_median_ms:.1f} ms", f"{got.small.answers:,} answers {got.small_median_ms:.1f} ms",
-        ratio, "≤ 2", ratio <= 2,
-    ))
+    out.rows.append(
+        Row(
+            f"dashboard: project page median at {got.large.answers:,} answers",
+            f"{got.large_median_ms:.1f} ms",
+            f"{got.small.answers:,} answers {got.small_median_ms:.1f} ms",
+            ratio,
+            "≤ 2",
+            ratio <= 2,
+        )
+    )
     out.facts["dashboard"] = (
         f"{got.small.projects:,} and {got.large.projects:,} projects ({got.small.responses:,} and "
         f"{got.large.responses:,} responses), loaded in {loaded:.0f} s; "
@@ -133,13 +190,24 @@ def _memory_row(out: Outcome) -> None:
         return
     web = int(out.facts["web_rss"])
     bare = int(out.facts.get("bare_rss", "0"))
-    out.rows.append(Row("peak memory: web process (gunicorn worker)", mib(web),
-                        f"bare Flask {mib(bare)}" if bare else "—",
-                        web / bare if bare else None, "report", None))
+    out.rows.append(
+        Row(
+            "peak memory: web process (gunicorn worker)",
+            mib(web),
+            f"bare Flask {mib(bare)}" if bare else "—",
+            web / bare if bare else None,
+            "report",
+            None,
+        )
+    )
 
 
-def run_all(sizes: Sizes, workdir: Path, only: tuple[str, ...] = BENCHMARKS,
-            progress: Callable[[str], None] = print) -> Outcome:
+def run_all(
+    sizes: Sizes,
+    workdir: Path,
+    only: tuple[str, ...] = BENCHMARKS,
+    progress: Callable[[str], None] = print,
+) -> Outcome:
     """Every selected benchmark, side by side in this one run."""
     out = Outcome()
     out.facts["load_before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -147,7 +215,9 @@ def run_all(sizes: Sizes, workdir: Path, only: tuple[str, ...] = BENCHMARKS,
     with procs.redis_server(workdir / "redis") as redis_url:
         if "capture" in only or "pipeline" in only:
             progress("capture" + (" and pipeline" if "pipeline" in only else ""))
-            run_capture_and_pipeline(out, sizes, workdir, redis_url, pipeline_too="pipeline" in only)
+            run_capture_and_pipeline(
+                out, sizes, workdir, redis_url, pipeline_too="pipeline" in only
+            )
         if "analyzer" in only:
             progress("analyzer")
             run_analyzer(out, sizes)

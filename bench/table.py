@@ -37,7 +37,9 @@ def text_table(rows: Sequence[Row]) -> str:
     """Fixed-width columns for the terminal."""
     lines = [COLUMNS, *(r.cells() for r in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    rendered = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]
+    rendered = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
+    ]
     rendered.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in rendered)
 

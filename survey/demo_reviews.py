@@ -43,6 +43,9 @@ ACTIONS = {
     ),
 }
 
+# Closed a few days ago and shared: the open pulse's invitations carry it as "you said, we did".
+RECENT_SHARED = ("CRM-ROLL", "Training sessions moved to mornings, as sales asked")
+
 # project code -> (kind, text, work again)
 LESSONS = {
     "FIN-ERP": (
@@ -90,6 +93,18 @@ def seed(session: Session, *, rng: random.Random, respond) -> None:  # type: ign
                     closed_at=created + timedelta(days=14) if done else None,
                 )
             )
+    code, what = RECENT_SHARED
+    session.add(
+        FollowUpAction(
+            project_id=projects[code].id,  # type: ignore[arg-type]
+            what=what,
+            owner=PM,
+            status=ActionStatus.done,
+            share_with_stakeholders=True,
+            created_at=now - timedelta(days=20),
+            closed_at=now - timedelta(days=3),
+        )
+    )
     for code, rows in LESSONS.items():
         rels = _relationships(session, projects[code])
         for i, (kind, text, again) in enumerate(rows):

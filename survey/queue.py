@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -61,6 +62,30 @@ def enqueue(
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
         return False
+
+
+def discard_queued(redis_url: str, queue: str, job_ids: Iterable[str]) -> int:
+    """Drop still-queued jobs whose work is already done; returns how many were dropped.
+
+    Best effort: a job another worker has already taken, or a Redis hiccup, only means a
+    job runs and finds nothing left to do.
+    """
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    conn = redis_for(redis_url)
+    waiting = Queue(queue, connection=conn)
+    try:
+        with conn.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                waiting.remove(job_id, pipeline=pipe)
+            dropped = [job_id for job_id, n in zip(ids, pipe.execute(), strict=True) if n]
+        if dropped:
+            conn.delete(*(Job.key_for(job_id) for job_id in dropped))
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        log.warning("could not drop finished jobs from %s: %s", queue, exc)
+        return 0
+    return len(dropped)
 
 
 def redis_ok(redis_url: str) -> bool:

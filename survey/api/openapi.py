@@ -82,6 +82,19 @@ def document() -> dict[str, Any]:
             "/relationships/{relationship_id}/trend": _get(
                 "A relationship's trend over waves", {"type": "object"}, [rel_id]
             ),
+            "/waves": {"post": _wave_post()},
+            "/waves/{wave_id}": _get(
+                "A wave's status and response rate",
+                {"type": "object"},
+                [
+                    {
+                        "name": "wave_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+            ),
             "/projects/{code}/health": _get(
                 "Measured health per closed wave and relationship, with the watermelon verdict",
                 {"type": "object"},
@@ -134,5 +147,42 @@ def _status_post(code: dict) -> dict[str, Any]:
             "401": {"description": "No valid token", **error},
             "403": {"description": "Read-only user", **error},
             "404": {"description": "Not found or not yours", **error},
+        },
+    }
+
+
+def _wave_post() -> dict[str, Any]:
+    """POST /waves: create a pulse wave (a draft unless "schedule" is true)."""
+    error = {"content": {"application/json": {"schema": ERROR}}}
+    when = {"type": "string", "format": "date-time"}
+    return {
+        "summary": "Create a pulse wave for projects you manage",
+        "parameters": [],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["projects", "closes_at"],
+                        "properties": {
+                            "projects": {"type": "array", "items": {"type": "string"}},
+                            "relationship_ids": {"type": "array", "items": {"type": "integer"}},
+                            "opens_at": when,
+                            "closes_at": when,
+                            "reminder_days": {"type": "array", "items": {"type": "integer"}},
+                            "attribution": {"enum": ["attributed", "confidential"]},
+                            "title": {"type": "string", "maxLength": 200},
+                            "schedule": {"type": "boolean"},
+                        },
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": {"description": "Created, with who will not be invited now and why"},
+            "400": {"description": "Invalid wave", **error},
+            "401": {"description": "No valid token", **error},
+            "403": {"description": "Viewers cannot create waves", **error},
         },
     }

@@ -171,18 +171,84 @@ def test_empty_and_blank_comments_are_neutral():
 def test_domain_set_macro_f1_regression():
     report = ev.evaluate(ev.load_csv(DATA / "domain_comments.csv"), ev.rapport_label)
     assert report.n >= 240
-    assert report.macro_f1 >= 0.80
+    assert report.macro_f1 >= 0.92
 
 
 def test_holdout_set_beats_plain_textblob():
     examples = ev.load_csv(DATA / "domain_holdout.csv")
     rapport = ev.evaluate(examples, ev.rapport_label)
     plain = ev.evaluate(examples, ev.plain_textblob_label)
-    assert rapport.macro_f1 >= 0.62
+    # 0.677 when it was first scored; its errors were then studied, so this is no longer
+    # an independent estimate, only a regression guard.
+    assert rapport.macro_f1 >= 0.90
     assert rapport.macro_f1 > plain.macro_f1 + 0.1
+
+
+def test_second_holdout_set_regression():
+    # Written before its rows were ever scored; 0.824 macro-F1 and themes 0.80 / 0.81 on
+    # first scoring. Guard a little below that honest level.
+    examples = ev.load_csv(DATA / "domain_holdout2.csv")
+    assert len(examples) >= 150
+    rapport = ev.evaluate(examples, ev.rapport_label)
+    plain = ev.evaluate(examples, ev.plain_textblob_label)
+    assert rapport.macro_f1 >= 0.78
+    assert rapport.macro_f1 > plain.macro_f1 + 0.2
+    precision, recall = ev.theme_report(examples, ev.rapport_themes)["all"]
+    assert precision >= 0.75 and recall >= 0.75
 
 
 @pytest.mark.skipif(not PUBLIC.is_dir(), reason="public labelled sets not present")
 def test_amazon_snippets_target():
     examples = ev.load_public_set(PUBLIC / ev.PUBLIC_SETS["amazon"])
     assert ev.evaluate(examples, ev.rapport_label).macro_f1 >= 0.60
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We found out from the supplier that the date had moved.",
+        "I had to escalate before anyone looked at it.",
+        "Nobody asked operations before the process changed.",
+        "Still waiting for an answer on the access request.",
+        "The board pack reads like a marketing brochure.",
+        "They are doing this to us, not with us.",
+        "Yet again the interface failed overnight.",
+        "For the third time the report arrived after the meeting.",
+        "We were not consulted about the new approval steps.",
+        "Nobody seems to understand how our warehouse runs.",
+        "Support after launch has been patchy at best.",
+        "The dates never hold.",
+    ],
+)
+def test_implied_criticism_is_negative(text):
+    assert score(text).label == "negative"
+
+
+def test_negation_is_raised_to_the_predicate():
+    assert score("I don't feel our concerns are taken seriously.").label == "negative"
+    assert score("I don't think there were any issues with the cutover.").label == "positive"
+    assert score("Not entirely convinced the plan works for finance.").label == "negative"
+    assert score("Not sure yet, it is early days.").label == "neutral"
+
+
+def test_sarcastic_praise_reads_as_a_complaint():
+    assert score("Great, another slip.").label == "negative"
+    assert score("Oh good, more meetings that nobody minutes.").label == "negative"
+    assert score("Great, thanks for the quick fix.").label == "positive"
+
+
+def test_elliptical_negation_turns_the_earlier_praise():
+    assert score("We were told it was on track until the week it wasn't.").label == "negative"
+
+
+def test_business_praise_without_adjectives():
+    assert score("They delivered what they said they would.").label == "positive"
+    assert score("The upgrade went in without a hitch.").label == "positive"
+    assert score("Well run project, credit to the PM.").label == "positive"
+
+
+def test_politeness_and_hypotheticals_stay_neutral():
+    assert score("We'd appreciate a demo of the new screens.").label == "neutral"
+    assert score("What is the escalation route if a payment run fails?").label == "neutral"
+    assert score("I've forwarded the defect list to our team leads.").label == "neutral"
+    assert score("No strong views either way this month.").label == "neutral"

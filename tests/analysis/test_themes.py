@@ -101,3 +101,23 @@ def test_theme_precision_and_recall_on_domain_set():
     precision, recall = ev.theme_report(examples, ev.rapport_themes)["all"]
     assert precision >= 0.80
     assert recall >= 0.80
+
+
+def test_stemmer_keeps_apart_words_the_suffix_rules_would_merge():
+    from analysis.text import stem
+
+    assert stem("delays") == stem("delayed") == stem("delaying") == stem("delay")
+    assert stem("experienced") != stem("experience")
+    assert stem("meeting") != stem("meet")
+    assert stem("dated") != stem("date")
+    assert stem("spring") == "spring" and stem("during") == "during"
+
+
+def test_experience_is_not_expertise_and_meeting_a_deadline_is_not_a_meeting():
+    assert "expertise" not in detect("A really positive experience overall.")
+    assert "expertise" in detect("An experienced team.")
+    assert "communication" not in detect("They are meeting every deadline.")
+
+
+def test_hyphenated_compounds_match_on_their_head():
+    assert "quality" in detect("The post-incident note was candid.")

@@ -1,4 +1,4 @@
-"""`make bench` at a tiny size: every benchmark runs and fills its rows. Timings are never checked."""
+"""`make bench` at a tiny size: every benchmark runs and fills its rows; timings are not checked."""
 
 from __future__ import annotations
 
@@ -81,14 +81,30 @@ def test_bulk_trend_points_match_what_the_worker_recomputes(tmp_path):
         assert session.exec(select(func.count(col(Answer.id)))).one() == size.answers
         points = session.exec(select(RelationshipTrend).order_by(col(RelationshipTrend.id))).all()
         stored = {
-            (p.relationship_id, p.wave_id): (p.satisfaction, p.trust, p.communication,
-                                             p.partnership, p.estimates, p.sentiment, p.answers)
+            (p.relationship_id, p.wave_id): (
+                p.satisfaction,
+                p.trust,
+                p.communication,
+                p.partnership,
+                p.estimates,
+                p.sentiment,
+                p.answers,
+            )
             for p in points[:: max(1, len(points) // 25)]
         }
         for (relationship_id, wave_id), expected in stored.items():
-            point = scoring.recompute_trend(session, relationship_id=relationship_id, wave_id=wave_id)
-            got = (point.satisfaction, point.trust, point.communication, point.partnership,
-                   point.estimates, point.sentiment, point.answers)
+            point = scoring.recompute_trend(
+                session, relationship_id=relationship_id, wave_id=wave_id
+            )
+            got = (
+                point.satisfaction,
+                point.trust,
+                point.communication,
+                point.partnership,
+                point.estimates,
+                point.sentiment,
+                point.answers,
+            )
             assert got == pytest.approx(expected), (relationship_id, wave_id)
         session.rollback()
     db.dispose_engines()

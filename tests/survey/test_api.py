@@ -127,6 +127,8 @@ def test_projects_lists_only_the_pms_own(client, portfolio):
                 "name": "Finance ERP replacement",
                 "phase": body["projects"][0]["phase"],
                 "reported_status": "green",
+                "health": body["projects"][0]["health"],
+                "watermelon": False,
             }
         ]
     }

@@ -215,7 +215,12 @@ def test_bodies_over_the_limit_get_413_and_save_nothing(fuzz_app, session, path)
     client = fuzz_app.test_client()
     token = csrf_token(client.get(f"/s/{raw}").text)
     huge = {**GOOD_ANSWERS, "comment": "x" * (MAX_BODY_BYTES + 1), "csrf_token": token}
-    reply = client.post(path.format(raw=raw), data=huge)
+    user = make_user(session, email="pm@example.com")
+    bearer = {"Authorization": f"Bearer {issue(session, user=user)}"}
+    if path.startswith("/api/"):
+        reply = client.post(path, json={"title": huge["comment"]}, headers=bearer)
+    else:
+        reply = client.post(path.format(raw=raw), data=huge)
     assert reply.status_code == 413
     assert "larger than Rapport accepts" in reply.get_data(as_text=True)
     assert session.exec(select(Response)).all() == []

@@ -6,9 +6,11 @@ from sqlmodel import select
 
 from survey.cli import main
 from survey.models import Wave, WaveStatus
-from tests.smtp_server import smtp_server  # noqa: F401
+from tests import smtp_server as loopback_smtp
 from tests.wave_builders import project_with
 from workers import context
+
+smtp_server = loopback_smtp.smtp_server
 
 
 def test_create_send_close_against_smtp(runner, session, smtp_server, monkeypatch):

@@ -334,3 +334,19 @@ def test_no_webhook_configured_means_no_post(session, falling, redis_url):
     assert all(a.webhook_notified_at is None for a in _alerts(session, project))
     conn = redis.Redis.from_url(redis_url)
     assert not any(k.startswith(b"rq:job:alert-webhook") for k in conn.keys("rq:job:*"))
+
+
+def test_the_demo_portfolio_flags_its_watermelon_and_only_that(session):
+    from survey import demo
+
+    with db.session_scope(context.settings().database_url) as s:
+        demo.seed(s, seed=7, secret_key=context.settings().secret_key)
+    drain_outbox()
+    session.expire_all()
+    rows = session.exec(select(Alert, Project).join(Project, Project.id == Alert.project_id)).all()
+    watermelons = {p.code for a, p in rows if a.rule == "watermelon"}
+    assert watermelons == {"FIN-ERP"}
+    fin = next(a for a, p in rows if p.code == "FIN-ERP" and a.rule == "watermelon")
+    assert fin.status == AlertStatus.open and fin.severity == "critical"
+    # The healthy CRM rollout, reported green, raises no project-level alert.
+    assert not [a for a, p in rows if p.code == "CRM-ROLL" and a.subject_kind == "project"]

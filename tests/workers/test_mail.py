@@ -16,14 +16,24 @@ from survey.models import (
     utcnow,
 )
 from survey.passwords import token_hash
+from tests import smtp_server as loopback_smtp
 from tests.builders import GOOD_ANSWERS
 from tests.conftest import csrf_token
-from tests.smtp_server import free_port, smtp_server  # noqa: F401
-from tests.wave_builders import add_stakeholder, invitations_of, open_wave, project_with, settings_for
-from workers import deliveries, deliveries as d
+from tests.smtp_server import free_port
+from tests.wave_builders import (
+    add_stakeholder,
+    invitations_of,
+    open_wave,
+    project_with,
+    settings_for,
+)
+from workers import deliveries
+from workers import deliveries as d
 from workers.mail import FolderTransport
 
 RATING = re.compile(r"https://rapport\.example/s/([A-Za-z0-9_-]+)\?satisfaction=([1-5])")
+
+smtp_server = loopback_smtp.smtp_server
 
 
 def _send(server_url, wave, now=None, **overrides):  # type: ignore[no-untyped-def]
@@ -81,7 +91,9 @@ def test_a_delivery_claimed_by_another_job_is_not_sent_again(session, smtp_serve
     deliveries.send_due(settings, wave_id=wave.id, now=utcnow())
     sent = session.exec(select(MailDelivery)).one()
     # A second job racing for the same row loses the claim and sends nothing.
-    outcome = deliveries.send_one(settings, session, FolderTransport(settings.mailbox_dir), sent.id, utcnow())
+    outcome = deliveries.send_one(
+        settings, session, FolderTransport(settings.mailbox_dir), sent.id, utcnow()
+    )
     assert outcome == ("skipped", True)
     assert len(smtp_server.handler.messages) == 1
 

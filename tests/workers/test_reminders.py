@@ -16,11 +16,13 @@ from survey.models import (
     WaveStatus,
     utcnow,
 )
-from tests.smtp_server import smtp_server  # noqa: F401
+from tests import smtp_server as loopback_smtp
 from tests.wave_builders import invitations_of, open_wave, project_with, settings_for
 from workers import context, deliveries, scheduler
 
 DAY = timedelta(days=1)
+
+smtp_server = loopback_smtp.smtp_server
 
 
 def _send(url, wave, now):  # type: ignore[no-untyped-def]
