@@ -50,10 +50,7 @@ NEUTRAL_WORDS = _words("neutral_words")
 NEUTRAL_PHRASE_TOKENS = frozenset(tuple(p.split()) for p in _DATA["neutral_phrases"])
 MAX_PHRASE_TOKENS = max(len(k) for k in (*PHRASES, *NEUTRAL_PHRASE_TOKENS))
 # First words of all phrases: most tokens start none, and this check is the fast path.
-PHRASE_STARTS = frozenset(
-    [k[0] for k in (*PHRASES, *NEUTRAL_PHRASE_TOKENS)]
-    + [w for p in _DATA["cues"] for w in p.split()[0].split("|")]
-)
+PHRASE_STARTS = frozenset(k[0] for k in (*PHRASES, *NEUTRAL_PHRASE_TOKENS))
 
 # Multipliers for the next sentiment word: boosters above 1, downtoners below.
 INTENSIFIERS = MappingProxyType(_scores("intensifiers"))
@@ -93,6 +90,7 @@ CONCESSIONS = _words("concessions")
 
 # Sentence openers that make a request or a wish rather than a judgement.
 REQUEST_OPENERS = tuple(tuple(o.split()) for o in _DATA["request_openers"])
+OPENER_FIRST_WORDS = frozenset(o[0] for o in REQUEST_OPENERS)
 # Questions that complain rather than ask ("why do we always hear last?").
 RHETORICAL_OPENERS = _words("rhetorical_openers")
 
@@ -181,6 +179,8 @@ def _build_cues() -> dict[str, tuple[tuple[tuple[Slot, ...], float], ...]]:
 
 
 CUES = MappingProxyType(_build_cues())
+# Words that can open a phrase or a cue: for every other token the scorer skips both.
+SPAN_STARTS = PHRASE_STARTS | frozenset(CUES)
 
 
 def _is_barrier(token: str) -> bool:

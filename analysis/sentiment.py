@@ -109,6 +109,8 @@ def _is_negator(token: str) -> bool:
 
 def _starts_with(tokens: list[str], openers: tuple[tuple[str, ...], ...]) -> bool:
     """True when the token list begins with any of the opener sequences."""
+    if not tokens or tokens[0] not in lx.OPENER_FIRST_WORDS:
+        return False
     return any(tuple(tokens[: len(o)]) == o for o in openers)
 
 
@@ -184,7 +186,7 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
 
     while i < n:
         tok = tokens[i]
-        span = _phrase_at(tokens, i)
+        span = _phrase_at(tokens, i) if tok in lx.SPAN_STARTS else None
         if span:
             length, phrase_polarity = span
             if phrase_polarity is not None:
@@ -288,7 +290,8 @@ def score_tokens(tokens: list[str]) -> tuple[float, float, bool]:
         return 0.0, 0.0, False
     polarity = sum(h.polarity * h.weight for h in hits) / total
     subjectivity = sum(h.subjectivity * h.weight for h in hits) / total
-    return polarity * _mood_factor(tokens, polarity), min(1.0, subjectivity), True
+    mood = _mood_factor(tokens, words, polarity, request)
+    return polarity * mood, min(1.0, subjectivity), True
 
 
 def _sarcasm_frame(tokens: list[str]) -> str:
@@ -345,11 +348,12 @@ def _after_wish(tokens: list[str], i: int) -> bool:
 
 def _phrase_at(tokens: list[str], i: int) -> tuple[int, float | None] | None:
     """Longest known phrase starting at i: (length, polarity or None for a hedge)."""
+    if tokens[i] in lx.CUES:
+        cue = lx.cue_at(tokens, i)
+        if cue is not None:
+            return cue
     if tokens[i] not in lx.PHRASE_STARTS:
         return None
-    cue = lx.cue_at(tokens, i) if tokens[i] in lx.CUES else None
-    if cue is not None:
-        return cue
     for length in range(min(lx.MAX_PHRASE_TOKENS, len(tokens) - i), 1, -1):
         key = tuple(tokens[i : i + length])
         if key in lx.PHRASES:
@@ -359,10 +363,9 @@ def _phrase_at(tokens: list[str], i: int) -> tuple[int, float | None] | None:
     return None
 
 
-def _mood_factor(tokens: list[str], polarity: float) -> float:
+def _mood_factor(tokens: list[str], words: list[str], polarity: float, request: bool) -> float:
     """Damping for questions and requests, which ask for something rather than judge."""
-    words = [t for t in tokens if t not in _CLAUSE_BREAKS]
-    if _starts_with(words, lx.REQUEST_OPENERS):
+    if request:
         return REQUEST_DAMPING
     if tokens and tokens[-1] == "?":
         rhetorical = bool(words) and (

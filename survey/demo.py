@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from sqlmodel import Session, select
 
@@ -210,9 +209,7 @@ def seed(session: Session, *, seed: int, secret_key: str) -> DemoSummary:
                 level = start + step * n + rng.gauss(0, 0.35)
                 responses += 1
                 _respond(session, rng, invitation, questions, level, opens + timedelta(days=2))
-    demo_reviews.seed(
-        session, rng=rng, respond=partial(_respond, session, rng, questions=questions)
-    )
+    demo_reviews.seed(session)
     open_wave = session.exec(select(Wave).where(Wave.status == WaveStatus.open)).one()
     session.commit()
     return DemoSummary(len(projects), len(people), responses, open_wave.id)  # type: ignore[arg-type]

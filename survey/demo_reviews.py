@@ -1,9 +1,9 @@
-"""Demo additions for digests and reviews: a communication plan, recent answers so digests
-have news, follow-up actions ("you said, we did") and lessons learned."""
+"""Demo additions for digests and reviews: a communication plan, follow-up actions ("you said,
+we did") and lessons learned. The demo's status reports and alerts, recorded at seeding time,
+are the news that today's digests report."""
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -15,20 +15,14 @@ from survey.models import (
     CommunicationPlanEntry,
     FollowUpAction,
     Frequency,
-    Invitation,
     Lesson,
     LessonKind,
     Project,
     Relationship,
-    Wave,
-    WaveStatus,
     utcnow,
 )
 from survey.plans import default_for
 from survey.quarters import Quarter
-
-# Projects whose stakeholders answer the open pulse early, so today's digests have news.
-EARLY_ANSWERS = ("FIN-ERP", "CRM-ROLL", "HR-SELF")
 
 # project code -> (what, owner, status, shared, days after the quarter started)
 PM = "Dana Whitfield"
@@ -67,16 +61,12 @@ LESSONS = {
 }
 
 
-def seed(session: Session, *, rng: random.Random, respond) -> None:  # type: ignore[no-untyped-def]
-    """Add the plan, early answers, actions and lessons; `respond` writes one response."""
+def seed(session: Session) -> None:
+    """Add the communication plan, actions and lessons to the seeded portfolio."""
     now = utcnow()
     last_quarter = Quarter.last_finished(now)
     projects = {p.code: p for p in session.exec(select(Project)).all()}
     _plan(session, projects["FIN-ERP"])
-    open_wave = session.exec(select(Wave).where(Wave.status == WaveStatus.open)).first()
-    if open_wave is not None:
-        for code in EARLY_ANSWERS:
-            _early_answers(session, rng, respond, projects[code], open_wave, now)
     for code, rows in ACTIONS.items():
         for what, owner, status, shared, day in rows:
             created = last_quarter.start + timedelta(days=day)
@@ -153,17 +143,4 @@ def _plan(session: Session, project: Project) -> None:
                 audience=audience,
                 frequency=frequency,
             )
-        )
-
-
-def _early_answers(session, rng, respond, project, wave, now) -> None:  # type: ignore[no-untyped-def]
-    rels = {r.id for r in _relationships(session, project)}
-    invitations = session.exec(
-        select(Invitation)
-        .where(Invitation.wave_id == wave.id, col(Invitation.relationship_id).in_(rels))
-        .order_by(col(Invitation.id))
-    ).all()
-    for invitation in invitations[:2]:
-        respond(
-            invitation=invitation, level=3.0 + rng.random() * 1.5, when=now - timedelta(hours=20)
         )

@@ -120,18 +120,15 @@ def test_token_of_a_deactivated_user_is_401(client, session, portfolio):
 
 def test_projects_lists_only_the_pms_own(client, portfolio):
     body = _get(client, "/api/v1/projects", portfolio["pm"]).get_json()
-    assert body == {
-        "projects": [
-            {
-                "code": "FIN-ERP",
-                "name": "Finance ERP replacement",
-                "phase": body["projects"][0]["phase"],
-                "reported_status": "green",
-                "health": body["projects"][0]["health"],
-                "watermelon": False,
-            }
-        ]
+    [project] = body["projects"]  # the other PM's HR-SELF is not there
+    expected = {
+        "code": "FIN-ERP",
+        "name": "Finance ERP replacement",
+        "reported_status": "green",
+        "watermelon": False,
     }
+    assert expected.items() <= project.items()
+    assert {"phase", "health"} <= set(project)
 
 
 def test_admin_token_lists_every_project(client, portfolio):
@@ -226,9 +223,10 @@ def test_openapi_documents_every_api_route(app, client):
         assert methods <= set(operations), path
         for method in methods:
             operation = operations[method]
-            params = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+            params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert params == set(rule.arguments), path
-            assert {"200", "401"} <= set(operation["responses"]), path
+            codes = set(operation["responses"])
+            assert "401" in codes and any(code.startswith("2") for code in codes), path
 
 
 def test_healthz_reports_db_and_redis_ok(client):

@@ -67,7 +67,7 @@ def test_every_command_has_help(path):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage: ")
     assert " ".join(("main", *path)) in result.output.splitlines()[0]
-    assert "-h, --help" in result.output
+    assert "--help" in result.output
 
 
 def test_the_command_tree_has_every_documented_command():
@@ -383,7 +383,11 @@ def test_demo_has_a_watermelon_project(demo_db):
         statuses = demo_db.exec(
             select(StatusReport.status).where(StatusReport.project_id == project.id)
         ).all()
-        trend = queries.project_trend(demo_db, project_id=project.id)
+        trend = [  # the six closed months; the open wave is still collecting answers
+            point
+            for point in queries.project_trend(demo_db, project_id=project.id)
+            if demo_db.get(Wave, point["wave_id"]).status == WaveStatus.closed  # type: ignore[union-attr]
+        ]
         trust = [p["trust"] for p in trend]
         sentiment = [p["sentiment"] or 0.0 for p in trend]
         if (
@@ -404,9 +408,6 @@ def test_demo_open_wave_invitations_wait_in_the_mailbox(demo_home, demo_db):
         i.token_hash: i
         for i in demo_db.exec(select(Invitation).where(Invitation.wave_id == wave.id))
     }
-    assert all(i.responded_at is None for i in invitations.values())
-    assert demo_db.exec(select(Response).where(Response.wave_id == wave.id)).all() == []
-
     files = sorted((home / "mail").glob("*.eml"))
     mailed = []
     for path in files:
@@ -425,12 +426,13 @@ def test_demo_open_wave_invitations_wait_in_the_mailbox(demo_home, demo_db):
     assert len({i.id for i in mailed}) == len(mailed) >= 10
     sent = {i.id for i in invitations.values() if i.sent_at is not None}
     assert {i.id for i in mailed} == sent
-    mailed_projects = {
+    # Every project has someone whose invitation still waits, unanswered, in the mailbox.
+    waiting = {
         demo_db.get(Relationship, i.relationship_id).project_id  # type: ignore[union-attr]
         for i in mailed
+        if i.responded_at is None
     }
-    all_projects = {p.id for p in demo_db.exec(select(Project))}
-    assert mailed_projects == all_projects
+    assert waiting == {p.id for p in demo_db.exec(select(Project))}
 
 
 def test_demo_does_not_seed_twice(demo_home, demo_db, redis_url):

@@ -38,6 +38,13 @@ def two_pms(session):  # type: ignore[no-untyped-def]
     return own, other
 
 
+def _cells(page: str, stakeholder: str) -> list[str]:
+    """The plain cells of the one table row whose link names `stakeholder`."""
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL) if f">{stakeholder}</a>" in r]
+    assert len(rows) == 1, f"{stakeholder}: {len(rows)} rows"
+    return re.findall(r"<td>([^<]*)</td>", rows[0])
+
+
 def _logged_in(client) -> bool:  # type: ignore[no-untyped-def]
     return client.get("/portfolio").status_code == 200
 
@@ -215,12 +222,10 @@ def test_project_page_shows_latest_scores_per_relationship_and_a_chart(
 
     auth.login()
     page = client.get("/projects/FIN-ERP").text
-    maria_row = page[page.index("Maria Chen") : page.index("</tr>", page.index("Maria Chen"))]
-    cells = re.findall(r"<td>([^<]*)</td>", maria_row)
     # influence / interest, satisfaction, trust, sentiment, answers: April's values, not March's
-    assert cells == ["5 / 3", "3.0", "1.0", f"{april_score.polarity:.2f}", "1"]
-    tom_row = page[page.index("Tom Reilly") : page.index("</tr>", page.index("Tom Reilly"))]
-    assert re.findall(r"<td>([^<]*)</td>", tom_row) == ["2 / 3", "–", "–", "–", "0"]
+    maria = ["5 / 3", "3.0", "1.0", f"{april_score.polarity:.2f}", "1"]
+    assert _cells(page, "Maria Chen")[:5] == maria
+    assert _cells(page, "Tom Reilly")[:5] == ["2 / 3", "–", "–", "–", "0"]
 
     blocks = dict(CHART_BLOCK.findall(page))
     assert "project-trend" in blocks

@@ -164,6 +164,8 @@ def test_pm_creates_previews_and_schedules_a_wave_through_the_form(session, clie
     session.expire_all()
     assert session.get(Wave, wave.id).status == WaveStatus.open
     assert len(session.exec(select(MailDelivery)).all()) == 2
+    listing = client.get("/waves")
+    assert "June pulse" in listing.text and "confidential" in listing.text
 
 
 def test_the_form_refuses_a_missing_csrf_token_and_bad_dates(session, client, auth):
