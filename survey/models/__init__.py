@@ -14,6 +14,7 @@ from survey.models.plans import (
     Frequency,
     ReportStatus,
 )
+from survey.models.project_events import ProjectEvent, ProjectEventKind, ProjectEventRule
 from survey.models.projects import (
     Project,
     Rag,
@@ -33,6 +34,13 @@ from survey.models.surveys import (
     Wave,
     WaveProject,
     WaveStatus,
+)
+from survey.models.webhooks import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 
 __all__ = [
@@ -74,5 +82,13 @@ __all__ = [
     "Wave",
     "WaveProject",
     "WaveStatus",
+    "ProjectEvent",
+    "ProjectEventKind",
+    "ProjectEventRule",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]
