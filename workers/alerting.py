@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from analysis import alerts as rules
-from survey import db, queue, snapshots
+from survey import db, queue, snapshots, webhook_events
 from survey.config import Settings
 from survey.models import (
     Alert,
@@ -133,6 +133,7 @@ def record_candidates(
             log.info("alert %s already raised by another worker", candidate.key)
             continue
         raised.append(alert.id)  # type: ignore[arg-type]
+        webhook_events.alert_raised(session, alert)
     return raised
 
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
-from survey import db, events, outbox, queue
+from survey import db, events, outbox, queue, webhook_events
 from survey.models import OutboxEvent, utcnow
 from workers import alerting, context, scoring
 
@@ -102,5 +102,6 @@ def handle(session: Session, batch: list[OutboxEvent]) -> None:
             session.add(event)
     # The rules see the new trend points in the same transaction; alerts commit with them.
     raised = alerting.evaluate_after_scoring(session, scored)
+    webhook_events.responses_scored(session, scored)
     session.commit()
     alerting.dispatch(context.settings(), raised)

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from survey import db, queue, review_render, reviews
+from survey import db, queue, review_render, reviews, webhook_events
 from survey.config import Settings
 from survey.models import DigestLog, Project, ReportStatus, User, Wave, WaveProject, utcnow
 from survey.quarters import Quarter
@@ -76,6 +76,7 @@ def send_review_pack(project_id: int, quarter_text: str) -> str:
             session.rollback()
             return "already done"
         pack = reviews.build(session, project=project, quarter=quarter)
+        webhook_events.review_ready(session, pack)
         try:
             mail.deliver(settings, compose(settings, pack, pm))
         except mail.MailError as exc:

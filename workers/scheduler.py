@@ -14,7 +14,7 @@ from datetime import datetime
 from survey import db, distribution, outbox, queue, waves
 from survey.config import Settings
 from survey.models import utcnow
-from workers import alerting, context, deliveries
+from workers import alerting, context, deliveries, webhooks
 from workers.reviews import REPORT_JOBS
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ PERIODIC = (
     Periodic("advance-waves", 30.0, advance_waves),
     Periodic("evaluate-alerts", 60.0, alerting.evaluate_due),
     Periodic("sweep-alert-notifications", 300.0, alerting.sweep_notifications),
+    Periodic("sweep-webhooks", 5.0, webhooks.sweep),
     *(Periodic(*job) for job in REPORT_JOBS),
 )
 

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from survey.api import views, waves  # noqa: E402,F401
+from survey.api import (  # noqa: E402,F401
+    follow_up,
+    portfolio,
+    project_events,
+    views,
+    waves,
+    webhooks,
+)

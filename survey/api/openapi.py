@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from survey.api import openapi_integrations, openapi_resources
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 POINT = {
     "type": "object",
@@ -70,9 +72,11 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "TrendPoint": POINT,
+                **openapi_resources.schemas(),
             },
         },
         "paths": {
+            **openapi_integrations.paths(),
             "/projects": _get("Projects you may see", {"type": "object"}),
             "/projects/{code}/relationships": _get(
                 "Relationships of a project with their latest trend values",
@@ -112,6 +116,7 @@ def document() -> dict[str, Any]:
                     for n in ("status", "project", "severity", "rule")
                 ],
             ),
+            **openapi_resources.paths(),
         },
     }
 

@@ -1,4 +1,4 @@
-"""Bearer-token authentication for the API."""
+"""Bearer-token authentication for the API, with scopes: a read token cannot change anything."""
 
 from __future__ import annotations
 
@@ -7,42 +7,63 @@ from functools import wraps
 from typing import Any
 
 from flask import g, jsonify, request
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from survey.models import ApiToken, User, utcnow
-from survey.passwords import new_token, token_hash
+from survey import api_tokens
+from survey.models import TokenScope, User
 from survey.web.errors import error_body
 from survey.web.session import get_session
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REFUSALS = {
+    "expired": "This token has expired; create a new one.",
+    "revoked": "This token has been revoked.",
+}
 
-def issue(session: Session, *, user: User, label: str = "") -> str:
-    """Create a token for `user`; returns the raw token, which is never stored."""
-    raw = new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=token_hash(raw), label=label))  # type: ignore[arg-type]
+
+def issue(
+    session: Session,
+    *,
+    user: User,
+    label: str = "",
+    scope: TokenScope | str = TokenScope.write,
+    expires_in_days: int | None = api_tokens.DEFAULT_DAYS,
+) -> str:
+    """Create and commit a token for `user`; returns the raw token, which is never stored.
+
+    Defaults to write scope for callers that predate scopes; the CLI and the tokens page
+    default to read.
+    """
+    _token, raw = api_tokens.create(
+        session, user=user, label=label, scope=scope, expires_in_days=expires_in_days, via="code"
+    )
     session.commit()
     return raw
 
 
-def _user_for(raw: str) -> User | None:
-    session = get_session()
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).first()
-    if token is None or token.revoked or (token.expires_at and token.expires_at < utcnow()):
-        return None
-    user = session.get(User, token.user_id)
-    return user if user is not None and user.active else None
-
-
 def require_token(view: Callable[..., Any]) -> Callable[..., Any]:
-    """401 unless the request carries a valid `Authorization: Bearer <token>`."""
+    """401 unless the request carries a valid `Authorization: Bearer <token>`; 403 when a
+    read-scoped token tries to change something."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        user = _user_for(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
-        if user is None:
-            body = error_body("unauthorized", "A valid bearer token is required.")
+        raw = raw.strip()
+        found = None
+        if scheme.lower() == "bearer" and raw:
+            found = api_tokens.check(get_session(), raw=raw)
+        if found is None or found.user is None:
+            reason = REFUSALS.get(found.refusal or "", "") if found else ""
+            body = error_body("unauthorized", reason or "A valid bearer token is required.")
             return jsonify(body), 401, {"WWW-Authenticate": 'Bearer realm="rapport"'}
-        g.api_user = user
+        if request.method not in READ_METHODS and not api_tokens.can_write(found.token):  # type: ignore[arg-type]
+            body = error_body(
+                "insufficient_scope",
+                "This token may only read; create a token with write scope to make changes.",
+            )
+            return jsonify(body), 403
+        g.api_user = found.user
+        g.api_token = found.token
         return view(*args, **kwargs)
 
     return wrapped

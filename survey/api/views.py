@@ -31,28 +31,6 @@ def openapi_document():
     return jsonify(openapi.document())
 
 
-@bp.get("/projects")
-@require_token
-def projects():
-    """Projects the token's user may see."""
-    session = get_session()
-    out = []
-    for project in queries.visible_projects(session, user=g.api_user):
-        status = queries.latest_status(session, project_id=project.id)
-        health = snapshots.project_health(session, project=project)
-        out.append(
-            {
-                "code": project.code,
-                "name": project.name,
-                "phase": project.phase,
-                "reported_status": status.status if status else None,
-                "health": _round(health.latest),
-                "watermelon": health.watermelon,
-            }
-        )
-    return jsonify({"projects": out})
-
-
 @bp.get("/projects/<code>/relationships")
 @require_token
 def project_relationships(code: str):

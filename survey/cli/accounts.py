@@ -7,9 +7,9 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from survey import audit, db
-from survey.models import ApiToken, Role, User
+from survey.models import Role, TokenScope, User
 from survey.models.people import UserCreate
-from survey.passwords import hash_password, token_hash
+from survey.passwords import hash_password
 
 
 @click.group("user")
@@ -67,25 +67,41 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--email", required=True, help="The user the token acts as.")
 @click.option("--label", default="", help="What the token is for.")
-def token_create(email: str, label: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice([s.value for s in TokenScope]),
+    default=TokenScope.read.value,
+    show_default=True,
+    help="read, or write (which can also read).",
+)
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="Days until the token stops working.",
+)
+def token_create(email: str, label: str, scope: str, expires_in_days: int) -> None:
     """Create an API token; it is printed once and stored only as a hash."""
-    from survey.api.tokens import issue
+    from survey import api_tokens
     from survey.cli import settings_or_fail
+    from survey.pm_actions import InputError
 
     settings = settings_or_fail()
     with db.session_scope(settings.database_url) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise click.ClickException(f"no user with email {email}")
-        raw = issue(session, user=user, label=label)
-        token = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).one()
-        audit.record(
-            session,
-            actor_id=None,
-            action="api_token.create",
-            target_kind="api_token",
-            target_id=token.id,
-            detail={"user_id": user.id, "via": "cli"},
-        )
+        try:
+            _token, raw = api_tokens.create(
+                session,
+                user=user,
+                label=label,
+                scope=scope,
+                expires_in_days=expires_in_days,
+                via="cli",
+            )
+        except InputError as exc:
+            raise click.ClickException(str(exc)) from exc
         session.commit()
         click.echo(raw)

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from survey.dashboard import alerts, lessons, plans, reviews, status, views, waves  # noqa: E402,F401  # noqa: E402,F401
+from survey.dashboard import (  # noqa: E402,F401
+    alerts,
+    lessons,
+    plans,
+    project_events,
+    reviews,
+    status,
+    views,
+    waves,
+    webhooks,
+)

@@ -6,7 +6,7 @@ from survey.models.base import utcnow
 from survey.models.lessons import Lesson, LessonKind
 from survey.models.mail import DeliveryStatus, MailDelivery, MailSuppression
 from survey.models.outbox import OutboxEvent
-from survey.models.people import ApiToken, Role, User
+from survey.models.people import ApiToken, Role, TokenScope, User
 from survey.models.plans import (
     Audience,
     CommunicationPlanEntry,
@@ -78,6 +78,7 @@ __all__ = [
     "StakeholderKind",
     "StatusReport",
     "SurveyTemplate",
+    "TokenScope",
     "User",
     "Wave",
     "WaveProject",

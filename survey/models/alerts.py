@@ -73,3 +73,6 @@ class FollowUpAction(SQLModel, table=True):
     share_with_stakeholders: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    updated_at: datetime = Field(
+        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+    )

@@ -51,6 +51,11 @@ class User(UserBase, table=True):
         return str(self.id)
 
 
+class TokenScope(StrEnum):
+    read = "read"
+    write = "write"  # implies read
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
@@ -62,3 +67,5 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
     revoked: bool = False
+    # A TokenScope value; a plain string column so no database enum type is needed.
+    scope: str = Field(default=TokenScope.read.value, max_length=10)

@@ -36,6 +36,10 @@ class Project(ProjectBase, table=True):
     alert_webhook_url: str | None = Field(default=None, max_length=500)
     # When the alert rules last ran for this project: a wave closed since then means run again.
     alerts_evaluated_at: datetime | None = None
+    # Bumped on every change, so API clients can sync incrementally (?updated_since=).
+    updated_at: datetime = Field(
+        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+    )
 
 
 class StatusReport(SQLModel, table=True):
@@ -65,6 +69,11 @@ class Stakeholder(StakeholderBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     unsubscribed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Who added the person: a PM sees the stakeholders of their projects and the ones they added.
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(
+        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+    )
 
 
 class Relationship(SQLModel, table=True):
@@ -76,3 +85,7 @@ class Relationship(SQLModel, table=True):
     stakeholder_id: int = Field(foreign_key="stakeholder.id", index=True)
     role: str = Field(default="", max_length=120)
     active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(
+        default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow}
+    )

@@ -77,6 +77,13 @@ ROUTES: dict[str, str] = {
     "dashboard.bounce_clear": OWNED,
     "dashboard.wave_close": OWNED,
     "dashboard.wave_schedule": OWNED,
+    "dashboard.webhooks_page": LOGIN,
+    "dashboard.webhook_add": LOGIN,
+    "dashboard.webhook_detail": OWNED,
+    "dashboard.webhook_edit": OWNED,
+    "dashboard.webhook_remove": OWNED,
+    "dashboard.project_events_page": OWNED,
+    "dashboard.project_event_rules": OWNED,
     "admin.queues": ADMIN,
     "admin.retry": ADMIN,
     "api.alerts": API,
@@ -88,6 +95,14 @@ ROUTES: dict[str, str] = {
     "api.status_history": API_OWNED,
     "api.relationship_trend": API_OWNED,
     "api.wave_read": API_OWNED,
+    "api.webhook_list": API,
+    "api.webhook_create": API,
+    "api.webhook_read": API_OWNED,
+    "api.webhook_update": API_OWNED,
+    "api.webhook_delete": API_OWNED,
+    "api.webhook_deliveries": API_OWNED,
+    "api.project_event_create": API_OWNED,
+    "api.project_event_list": API_OWNED,
 }
 
 # Routes whose object the world below does not hold (an admin gets an honest 404).
@@ -161,6 +176,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "name": "nothing-here.eml",
         "token": token_a,
         "filename": "rapport.css",
+        "endpoint_id": _apollo_webhook(session, project_id=apollo.id),
         "job_id": "no-such-job",
     }
     bearer = {role: issue(session, user=user) for role, user in users.items()}
@@ -170,6 +186,17 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         bearer=bearer,
         other_token=token_b,
     )
+
+
+def _apollo_webhook(session, *, project_id: int) -> int:  # type: ignore[no-untyped-def]
+    from survey.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint(
+        project_id=project_id, url="http://127.0.0.1:9/hook", secret="whsec_x", events="wave.closed"
+    )
+    session.add(endpoint)
+    session.commit()
+    return endpoint.id  # type: ignore[return-value]
 
 
 def _rules(app):  # type: ignore[no-untyped-def]
