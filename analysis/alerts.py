@@ -93,6 +93,9 @@ class ProjectSnapshot:
     name: str
     reported_status: str | None
     relationships: Sequence[RelationshipSnapshot] = ()
+    # Project health per wave when it is not just the relationships' (confidential waves are
+    # measured over their respondents alone); None: computed from the relationships.
+    health_series: Sequence[float | None] | None = None
 
 
 def _is_falling(series: Sequence[float | None], min_fall: float) -> bool:
@@ -220,7 +223,10 @@ def _watermelon_severity(verdict: WatermelonVerdict) -> str:
 def evaluate_rules(snapshot: ProjectSnapshot) -> list[AlertCandidate]:
     """Every alert candidate for one project: project-level verdicts first, then relationships."""
     out: list[AlertCandidate] = []
-    verdict = watermelon(snapshot.reported_status, snapshot_health_series(snapshot))
+    series = snapshot.health_series
+    if series is None:
+        series = snapshot_health_series(snapshot)
+    verdict = watermelon(snapshot.reported_status, series)
     if verdict.kind is not None:
         out.append(
             AlertCandidate(

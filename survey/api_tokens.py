@@ -33,8 +33,6 @@ def create(
     """A new token for `user` and its raw value (shown once, never stored)."""
     if scope not in {s.value for s in TokenScope}:
         raise InputError({"scope": "must be read or write"})
-    if scope == TokenScope.write and user.role == Role.viewer:
-        raise InputError({"scope": "a viewer's token can only read"})
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise InputError({"expires_in_days": "must be from 1 to 3650 days"})
     raw = new_token()
@@ -63,6 +61,8 @@ def create_from_form(
 ) -> tuple[ApiToken, str]:
     """A token from the "My API tokens" form: label, scope and days until it expires."""
     values = parse(TokenCreate, data)
+    if values.scope == TokenScope.write and user.role == Role.viewer:
+        raise InputError({"scope": "a viewer can only read, so choose read"})
     return create(
         session,
         user=user,

@@ -47,6 +47,7 @@ JOB_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "workers.alerting.post_alert_webhook": ("alert",),
     "workers.digests.send_project_digests": ("project",),
     "workers.reviews.send_review_pack": ("project", "quarter"),
+    "workers.webhooks.deliver": ("webhook_delivery",),
 }
 
 # Foreign keys that belong to the team's own records: they are cut loose, not deleted

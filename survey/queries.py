@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
+from survey import attribution
 from survey.models import (
     Alert,
     AlertStatus,
@@ -72,7 +73,7 @@ class RelationshipRow:
 
 
 def relationship_rows(session: Session, *, project_id: int) -> list[RelationshipRow]:
-    """Each relationship of a project with its latest trend point."""
+    """Each relationship of a project with its latest trend point from an attributed wave."""
     pairs = session.exec(
         select(Relationship, Stakeholder)
         .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
@@ -83,7 +84,8 @@ def relationship_rows(session: Session, *, project_id: int) -> list[Relationship
     latest: dict[int, RelationshipTrend] = {}
     for point in session.exec(
         select(RelationshipTrend)
-        .where(col(RelationshipTrend.relationship_id).in_(ids))
+        .join(Wave, col(Wave.id) == col(RelationshipTrend.wave_id))
+        .where(col(RelationshipTrend.relationship_id).in_(ids), attribution.ATTRIBUTED)
         .order_by(col(RelationshipTrend.wave_closes_at))
     ):
         latest[point.relationship_id] = point  # ordered, so the last one wins
@@ -91,19 +93,23 @@ def relationship_rows(session: Session, *, project_id: int) -> list[Relationship
 
 
 def trend_points(session: Session, *, relationship_id: int) -> list[tuple[RelationshipTrend, Wave]]:
-    """A relationship's trend points in wave order."""
+    """A relationship's trend points from attributed waves, in wave order."""
     return list(
         session.exec(
             select(RelationshipTrend, Wave)
             .join(Wave, col(Wave.id) == col(RelationshipTrend.wave_id))
-            .where(RelationshipTrend.relationship_id == relationship_id)
+            .where(RelationshipTrend.relationship_id == relationship_id, attribution.ATTRIBUTED)
             .order_by(col(RelationshipTrend.wave_closes_at))
         ).all()
     )
 
 
 def project_trend(session: Session, *, project_id: int) -> list[dict]:
-    """Per wave: the mean of each dimension over the project's relationships, and answers."""
+    """Per wave: the mean of each dimension over the project's relationships, and answers.
+
+    A confidential wave too small (or still open) to show has its values None and `withheld`
+    set to the reason; `withheld` is None on every other point.
+    """
     rows = session.exec(
         select(
             Wave.id,
@@ -124,7 +130,8 @@ def project_trend(session: Session, *, project_id: int) -> list[dict]:
     ).all()
     keys = ("wave_id", "title", "closes_at", "satisfaction", "trust", "communication")
     keys += ("partnership", "sentiment", "answers")
-    return [dict(zip(keys, row, strict=True)) for row in rows]
+    points = [dict(zip(keys, row, strict=True)) for row in rows]
+    return attribution.withhold_wave_means(session, project_id=project_id, points=points)
 
 
 def recent_comments(session: Session, *, project_id: int, limit: int = 20) -> list[tuple]:
@@ -276,7 +283,11 @@ def latest_comments(
     relationship_id: int | None = None,
     limit: int = 20,
 ) -> list[CommentRow]:
-    """Latest non-empty comments of a project (or one relationship) with scores."""
+    """Latest non-empty comments of a project (or one relationship) with scores.
+
+    Confidential waves' comments come without a name, and only from waves whose project
+    results may be shown (closed, enough people answering).
+    """
     query = (
         select(Response, Stakeholder, CommentScore, Wave)
         .join(Relationship, col(Relationship.id) == col(Response.relationship_id))
@@ -290,13 +301,32 @@ def latest_comments(
     if relationship_id is not None:
         query = query.where(Response.relationship_id == relationship_id)
     rows = session.exec(query.order_by(col(Response.updated_at).desc()).limit(limit)).all()
+    rows = _shown_comment_rows(session, rows)
     return [
         CommentRow(
             response=response,
-            stakeholder=None if wave.attribution == "confidential" else person,
+            stakeholder=None if attribution.is_confidential(wave) else person,
             score=score,
             wave=wave,
             key_sentence=key_sentence(score),
         )
         for response, person, score, wave in rows
     ]
+
+
+def _shown_comment_rows(session: Session, rows: list) -> list:
+    """Drop comments of confidential waves whose project results are withheld."""
+    shown: dict[tuple[int, int], bool] = {}
+    out = []
+    for row in rows:
+        response, person, _score, wave = row
+        if attribution.is_confidential(wave):
+            relationship = session.get(Relationship, response.relationship_id)
+            key = (relationship.project_id, wave.id)  # type: ignore[union-attr]
+            if key not in shown:
+                ids = attribution.shown_wave_ids(session, project_id=key[0], waves=[wave])
+                shown[key] = wave.id in ids
+            if not shown[key]:
+                continue
+        out.append(row)
+    return out

@@ -3,6 +3,13 @@
 Everything is read from relationship_trend rows and invitations (one per relationship and
 wave), never from answers, so a page costs the same however many answers are stored. Only
 closed waves count: an open wave's numbers still move as answers arrive.
+
+Confidential waves follow survey.attribution: each relationship's series has a gap at them
+(no point, no answered flag), so health, sparklines and the per-relationship alert rules
+(silent stakeholder, trust drop, negative sentiment) read attributed waves only and cannot
+fire when a confidential wave closes. The project's health at a confidential wave is
+measured over its respondents and withheld when fewer than three of them answered; the
+watermelon rule reads that same series.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from sqlmodel import Session, col, select
 from analysis import alerts as rules
 from analysis import health as formula
 from analysis.trends import recent_slope
+from survey import attribution
 from survey.models import (
     Invitation,
     Project,
@@ -69,6 +77,8 @@ class ProjectHealth:
     snapshot: rules.ProjectSnapshot
     verdict: rules.WatermelonVerdict
     rates: list[tuple[int, int]] = field(default_factory=list)  # (answered, invited) per wave
+    # Per wave: why its health is not shown (attribution.NOT_ENOUGH), or None.
+    withheld: list[str | None] = field(default_factory=list)
 
     @property
     def latest(self) -> float | None:
@@ -179,7 +189,9 @@ def project_health(session: Session, *, project: Project) -> ProjectHealth:
     waves = closed_waves(session, project_id=project.id)  # type: ignore[arg-type]
     members = _members(session, project.id)  # type: ignore[arg-type]
     wave_ids = [w.id for w in waves]
-    points, invited = _grid(session, [r.id for r, _ in members], wave_ids)  # type: ignore[misc]
+    # Per-person series see attributed waves only: confidential columns stay empty.
+    attributed = [w.id for w in waves if not attribution.is_confidential(w)]
+    points, invited = _grid(session, [r.id for r, _ in members], attributed)  # type: ignore[misc]
     relationships = []
     for rel, person in members:
         row = [points.get((rel.id, w)) for w in wave_ids]  # type: ignore[arg-type]
@@ -199,6 +211,7 @@ def project_health(session: Session, *, project: Project) -> ProjectHealth:
             )
         )
     reported = _latest_status(session, project.id)  # type: ignore[arg-type]
+    series, rates, withheld = _project_series(session, project, waves, relationships)
     snapshot = rules.ProjectSnapshot(
         project_id=project.id,  # type: ignore[arg-type]
         name=project.name,
@@ -214,18 +227,11 @@ def project_health(session: Session, *, project: Project) -> ProjectHealth:
             )
             for r in relationships
         ],
+        health_series=series,
     )
     silent = {c.subject_id for c in rules.silent_stakeholders(snapshot.relationships)}
     for r in relationships:
         r.silent = r.relationship.id in silent
-    series = rules.snapshot_health_series(snapshot)
-    rates = [
-        (
-            sum(1 for r in relationships if r.answered[i]),
-            sum(1 for r in relationships if r.answered[i] is not None),
-        )
-        for i in range(len(waves))
-    ]
     return ProjectHealth(
         project=project,
         waves=waves,
@@ -235,7 +241,43 @@ def project_health(session: Session, *, project: Project) -> ProjectHealth:
         snapshot=snapshot,
         verdict=rules.watermelon(snapshot.reported_status, series),
         rates=rates,
+        withheld=withheld,
     )
+
+
+def _project_series(
+    session: Session,
+    project: Project,
+    waves: list[Wave],
+    relationships: list[RelationshipHealth],
+) -> tuple[list[float | None], list[tuple[int, int]], list[str | None]]:
+    """Project health, (answered, invited) and the withheld reason per wave."""
+    weighted = formula.project_health_series(
+        [(r.health, float(r.stakeholder.influence)) for r in relationships]
+    )
+    series: list[float | None] = []
+    rates: list[tuple[int, int]] = []
+    withheld: list[str | None] = []
+    for i, wave in enumerate(waves):
+        if attribution.is_confidential(wave):
+            measured = attribution.confidential_wave_health(
+                session,
+                project_id=project.id,  # type: ignore[arg-type]
+                wave=wave,
+            )
+            series.append(measured.health)
+            rates.append((measured.answered, measured.invited))
+            withheld.append(None if measured.shown else attribution.NOT_ENOUGH)
+            continue
+        series.append(weighted[i])
+        rates.append(
+            (
+                sum(1 for r in relationships if r.answered[i]),
+                sum(1 for r in relationships if r.answered[i] is not None),
+            )
+        )
+        withheld.append(None)
+    return series, rates, withheld
 
 
 def project_snapshot(session: Session, *, project_id: int) -> rules.ProjectSnapshot | None:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from survey import webhook_events
 from survey.models import (
     Attribution,
     DeliveryStatus,
@@ -23,7 +24,6 @@ from survey.models import (
     WaveProject,
     WaveStatus,
 )
-from survey import webhook_events
 from survey.passwords import invitation_token, new_salt, token_hash
 from survey.pulse_templates import relationship_pulse
 
@@ -166,9 +166,7 @@ def close(session: Session, *, wave: Wave, now: datetime) -> Wave:
         wave.status = WaveStatus.closed
         wave.closes_at = min(wave.closes_at, now)
         session.add(wave)
-        webhook_events.wave_closed(
-            session, wave, [p.id for p in projects_of(session, wave_id=wave.id)]  # type: ignore[arg-type,misc]
-        )
+        webhook_events.wave_closed(session, wave)
     cancel_pending_mail(session, wave_id=wave.id)  # type: ignore[arg-type]
     return wave
 

@@ -22,6 +22,7 @@ from survey.models import (
     Relationship,
     Response,
     Wave,
+    WaveProject,
 )
 
 if TYPE_CHECKING:
@@ -100,11 +101,14 @@ def alert_raised(session: Session, alert: Alert) -> None:
     )
 
 
-def wave_closed(session: Session, wave: Wave, project_ids: Iterable[int]) -> None:
+def wave_closed(session: Session, wave: Wave) -> None:
     """Record `wave.closed` once per project the wave covers, with its response counts."""
     endpoints = webhooks.subscribers(session, webhooks.WAVE_CLOSED)
     if not endpoints:
         return
+    project_ids = session.exec(
+        select(WaveProject.project_id).where(WaveProject.wave_id == wave.id)
+    ).all()
     counts = {
         project_id: (invited, answered)
         for project_id, invited, answered in session.exec(

@@ -121,6 +121,7 @@ def project_trend(code: str):  # type: ignore[no-untyped-def]
                 "closes_at": p["closes_at"].isoformat(),
                 "answers": int(p["answers"] or 0),
                 **{n: round1(p[n]) if n != "sentiment" else p[n] for n in names},
+                "withheld": p["withheld"],
             }
             for p in points
         ],

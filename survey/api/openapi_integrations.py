@@ -88,9 +88,11 @@ def paths() -> dict[str, Any]:
         "/webhooks/{endpoint_id}": {
             "get": _op("One webhook endpoint (never its secret)", "200", params=[ENDPOINT_ID]),
             "post": _op(
-                "Change a webhook endpoint", "200", params=[ENDPOINT_ID], body=endpoint_body
+                "Change or deactivate (active: false) a webhook endpoint",
+                "200",
+                params=[ENDPOINT_ID],
+                body=endpoint_body,
             ),
-            "delete": _op("Remove a webhook endpoint", "204", params=[ENDPOINT_ID]),
         },
         "/webhooks/{endpoint_id}/deliveries": {
             "get": _op(

@@ -113,8 +113,11 @@ def project_health(code: str):
                     "health": _round(value),
                     "answered": rate[0],
                     "invited": rate[1],
+                    "withheld": withheld,
                 }
-                for wave, value, rate in zip(health.waves, health.series, health.rates, strict=True)
+                for wave, value, rate, withheld in zip(
+                    health.waves, health.series, health.rates, health.withheld, strict=True
+                )
             ],
             "relationships": [
                 {

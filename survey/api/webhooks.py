@@ -1,5 +1,5 @@
-"""Webhook endpoints over the API: list, create (the secret is returned once), change, delete,
-and read the delivery log."""
+"""Webhook endpoints over the API: list, create (the secret is returned once), change or
+deactivate, and read the delivery log. Deleting one (with its log) is done on the page."""
 
 from __future__ import annotations
 
@@ -124,19 +124,6 @@ def webhook_update(endpoint_id: int):  # type: ignore[no-untyped-def]
         return _invalid(exc)
     session.commit()
     return jsonify({"webhook": endpoint_json(session, endpoint)})
-
-
-@bp.delete("/webhooks/<int:endpoint_id>")
-@require_token
-def webhook_delete(endpoint_id: int):  # type: ignore[no-untyped-def]
-    """Remove an endpoint with its delivery log."""
-    endpoint = _owned(endpoint_id)
-    if endpoint is None:
-        return _not_found()
-    session = get_session()
-    webhooks.delete_endpoint(session, endpoint=endpoint, actor=g.api_user)
-    session.commit()
-    return "", 204
 
 
 @bp.get("/webhooks/<int:endpoint_id>/deliveries")

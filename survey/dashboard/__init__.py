@@ -6,10 +6,12 @@ bp = Blueprint("dashboard", __name__)
 
 from survey.dashboard import (  # noqa: E402,F401
     alerts,
+    api_tokens,
     lessons,
     plans,
     project_events,
     reviews,
+    setup,
     status,
     views,
     waves,

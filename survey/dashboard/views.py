@@ -124,6 +124,7 @@ def project(code: str):
         figure=charts.trend_figure(trend, title=f"{found.name}: relationship trend")
         if trend
         else None,
+        withheld_waves=[p for p in trend if p["withheld"]],
         health_figure=health_figure,
         stakeholder_map=stakeholder_map if health.relationships else None,
         history=list(reversed(history)),

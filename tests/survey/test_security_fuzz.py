@@ -149,6 +149,8 @@ def test_api_paths_and_queries_never_500(fuzz_app, session):
     @given(template=st.sampled_from(templates), value=PATH_TEXT)
     def get(template: str, value: str) -> None:
         reply = client.get(template.format(x=quote(value, safe="")), headers=bearer)
+        if reply.status_code == 308:  # "%2F" decodes to "/": Werkzeug merges the slashes
+            return
         assert reply.status_code in (200, 400, 404), (template, value, reply.status_code)
         assert reply.is_json
         if reply.status_code >= 400:

@@ -95,11 +95,39 @@ ROUTES: dict[str, str] = {
     "api.status_history": API_OWNED,
     "api.relationship_trend": API_OWNED,
     "api.wave_read": API_OWNED,
+    "dashboard.setup_projects": LOGIN,
+    "dashboard.setup_project_new": LOGIN,
+    "dashboard.setup_project_edit": OWNED,
+    "dashboard.setup_relationship_add": OWNED,
+    "dashboard.setup_relationship_update": OWNED,
+    "dashboard.setup_stakeholders": LOGIN,
+    "dashboard.setup_stakeholder_new": LOGIN,
+    "dashboard.setup_stakeholder_edit": OWNED,
+    "dashboard.setup_import": LOGIN,
+    "dashboard.setup_export": LOGIN,
+    "dashboard.api_tokens_page": LOGIN,
+    "dashboard.api_token_create": LOGIN,
+    "dashboard.api_token_revoke": LOGIN,
+    "api.project_read": API_OWNED,
+    "api.project_create": API,
+    "api.project_update": API_OWNED,
+    "api.project_trend": API_OWNED,
+    "api.stakeholders": API,
+    "api.stakeholder_read": API_OWNED,
+    "api.stakeholder_create": API,
+    "api.stakeholder_update": API_OWNED,
+    "api.relationships": API,
+    "api.relationship_read": API_OWNED,
+    "api.relationship_create": API,
+    "api.relationship_update": API_OWNED,
+    "api.actions": API,
+    "api.action_read": API_OWNED,
+    "api.action_create": API,
+    "api.action_update": API_OWNED,
     "api.webhook_list": API,
     "api.webhook_create": API,
     "api.webhook_read": API_OWNED,
     "api.webhook_update": API_OWNED,
-    "api.webhook_delete": API_OWNED,
     "api.webhook_deliveries": API_OWNED,
     "api.project_event_create": API_OWNED,
     "api.project_event_list": API_OWNED,
@@ -232,7 +260,7 @@ def _request(client, rule, method: str, params: dict, bearer: str | None):  # ty
         return client.get(path, headers=headers)
     data = {"csrf_token": csrf_token(client.get("/login").text)}
     if rule.rule.startswith("/api/"):
-        return client.post(path, headers=headers, json={})
+        return client.open(path, method=method, headers=headers, json={})
     return client.post(path, headers=headers, data=data)
 
 
