@@ -7,12 +7,13 @@ page) and nothing Rapport adds: no session, CSRF, database, outbox or Redis.
 from __future__ import annotations
 
 from flask import Flask, redirect, request
+from werkzeug.wrappers import Response
 
 app = Flask(__name__)
 
 
 @app.post("/s/<token>")
-def submit(token: str):  # type: ignore[no-untyped-def]
+def submit(token: str) -> Response | tuple[str, int]:
     """Read the form and redirect, like the survey's POST does on success."""
     if not request.form.get("satisfaction"):
         return "missing answers", 400

@@ -61,12 +61,13 @@ def prepare_posts(
     fetched = load.send_all(
         port, [load.Request("GET", f"/s/{t}") for t in tokens], threads=threads, keep_bodies=True
     )
-    if fetched.errors:
+    replies = [reply for reply in fetched.replies if reply is not None]
+    if fetched.errors or len(replies) != len(tokens):
         raise RuntimeError(f"loading forms failed: {fetched.errors[:3]}")
     rng = random.Random(7)
     return [
-        _form_request(token, reply, _answers(rng, comments[i % len(comments)]))  # type: ignore[arg-type]
-        for i, (token, reply) in enumerate(zip(tokens, fetched.replies, strict=True))
+        _form_request(token, reply, _answers(rng, comments[i % len(comments)]))
+        for i, (token, reply) in enumerate(zip(tokens, replies, strict=True))
     ]
 
 

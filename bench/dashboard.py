@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import re
 import statistics
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,7 @@ def build(
     return url, portfolio.build(url, answers=answers, comments=comments)
 
 
-def _login(conn, port: int) -> str:  # type: ignore[no-untyped-def]
+def _login(conn: http.client.HTTPConnection, port: int) -> str:
     """Sign the benchmark PM in through the login form; returns the session cookie."""
     page, _ = load.timed(conn, load.Request("GET", "/login"))
     match, cookie = CSRF.search(page.body.decode()), load.session_cookie(page)

@@ -141,7 +141,8 @@ def send_one(
     except mail.MailError as exc:
         outcome = "bounced" if exc.permanent else "retry"
         _finish(session, delivery, outcome, str(exc), now)
-        log.warning("delivery %s %s: %s", delivery_id, outcome, exc)
+        # The error text can quote the address; logs outlive erasure, so log the id only.
+        log.warning("delivery %s %s (permanent=%s)", delivery_id, outcome, exc.permanent)
         return outcome, not exc.unreachable
     _finish(session, delivery, "sent", "", now)
     return "sent", True

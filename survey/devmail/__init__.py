@@ -1,4 +1,7 @@
-"""The development mailbox: read the .eml files the file transport wrote (never in production)."""
+"""The development mailbox: the .eml files the file transport wrote.
+
+Never registered in production, and only for signed-in users: every message holds a survey link.
+"""
 
 from flask import Blueprint
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from flask import abort, render_template
+from flask_login import login_required
 
 from survey.devmail import bp
 from survey.web.session import settings
@@ -28,6 +29,7 @@ def _parse(path: Path) -> email.message.EmailMessage:
 
 
 @bp.get("/")
+@login_required
 def mailbox():
     """Every message the development transport has written, newest first."""
     rows = []
@@ -45,6 +47,7 @@ def mailbox():
 
 
 @bp.get("/<name>")
+@login_required
 def message(name: str):
     """One message: headers, the plain-text part and its links."""
     if not NAME.match(name):
