@@ -63,4 +63,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from survey.devmail import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    _trust_proxies(app, environ.get("RAPPORT_TRUSTED_PROXIES", "0"))
     return app
+
+
+def _trust_proxies(app: Flask, count: str) -> None:
+    """Behind N reverse proxies, take the client address and scheme from X-Forwarded-*.
+
+    Rate limits key on the client address: without this, every client would share the
+    proxy's address. Never enable it without a proxy, or clients could forge their address.
+    """
+    hops = int(count) if count.isdigit() else 0
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

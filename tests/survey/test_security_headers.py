@@ -105,3 +105,25 @@ def test_production_refuses_to_start_without_a_real_secret_key(rapport_env):
     env = {**rapport_env, "RAPPORT_ENV": "production", "RAPPORT_SECRET_KEY": "changeme"}
     with pytest.raises(ConfigError, match="RAPPORT_SECRET_KEY"):
         create_app(env)
+
+
+def test_client_address_comes_from_the_proxy_only_when_proxies_are_trusted(rapport_env):
+    from flask import request
+
+    from survey import create_app
+
+    seen = {}
+    for hops in ("0", "1"):
+        app = create_app({**rapport_env, "RAPPORT_TRUSTED_PROXIES": hops, "TESTING": True})
+
+        @app.get("/whoami-test")
+        def whoami():  # type: ignore[no-untyped-def]
+            return request.remote_addr or ""
+
+        reply = app.test_client().get(
+            "/whoami-test",
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+        )
+        seen[hops] = reply.text
+    assert seen == {"0": "127.0.0.1", "1": "203.0.113.9"}
