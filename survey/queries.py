@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
@@ -301,7 +302,6 @@ def latest_comments(
     if relationship_id is not None:
         query = query.where(Response.relationship_id == relationship_id)
     rows = session.exec(query.order_by(col(Response.updated_at).desc()).limit(limit)).all()
-    rows = _shown_comment_rows(session, rows)
     return [
         CommentRow(
             response=response,
@@ -310,11 +310,11 @@ def latest_comments(
             wave=wave,
             key_sentence=key_sentence(score),
         )
-        for response, person, score, wave in rows
+        for response, person, score, wave in _shown_comment_rows(session, rows)
     ]
 
 
-def _shown_comment_rows(session: Session, rows: list) -> list:
+def _shown_comment_rows(session: Session, rows: Sequence[tuple]) -> list[tuple]:
     """Drop comments of confidential waves whose project results are withheld."""
     shown: dict[tuple[int, int], bool] = {}
     out = []

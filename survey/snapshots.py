@@ -190,7 +190,7 @@ def project_health(session: Session, *, project: Project) -> ProjectHealth:
     members = _members(session, project.id)  # type: ignore[arg-type]
     wave_ids = [w.id for w in waves]
     # Per-person series see attributed waves only: confidential columns stay empty.
-    attributed = [w.id for w in waves if not attribution.is_confidential(w)]
+    attributed = [w.id for w in waves if w.id is not None and not attribution.is_confidential(w)]
     points, invited = _grid(session, [r.id for r, _ in members], attributed)  # type: ignore[misc]
     relationships = []
     for rel, person in members:

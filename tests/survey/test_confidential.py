@@ -89,7 +89,10 @@ def world(session):  # type: ignore[no-untyped-def]
     _wave(
         session,
         projects=[twin],
-        answers=[(twin_alice, all_ratings(1, ALICE_SECRET)), (twin_bob, all_ratings(2, BOB_SECRET))],
+        answers=[
+            (twin_alice, all_ratings(1, ALICE_SECRET)),
+            (twin_bob, all_ratings(2, BOB_SECRET)),
+        ],
         months_ago=1,
         attribution=Attribution.attributed,
         title="Twin pulse",
@@ -272,9 +275,7 @@ def test_per_relationship_alerts_never_come_from_a_confidential_wave(session, wo
     assert relationship_alerts == []
 
 
-def test_deactivating_respondents_does_not_change_a_confidential_aggregate(
-    client, session, world
-):
+def test_deactivating_respondents_does_not_change_a_confidential_aggregate(client, session, world):
     before = _api(client, world, "/api/v1/projects/BIG/health")["waves"][1]
     before_trend = _api(client, world, "/api/v1/projects/BIG/trend")["points"][1]
     for rel in world["big_people"][:2]:
