@@ -22,9 +22,11 @@ from survey.models import (
     Response,
     Stakeholder,
     Wave,
+    WaveStatus,
 )
 
 CONFIDENTIAL_STATES = ("opted out", "bounced")
+UNTIL_CLOSED = "shown when the wave closes"
 
 
 @dataclass
@@ -122,13 +124,17 @@ def results(session: Session, *, wave: Wave) -> tuple[list[str], list[ResultRow]
             keys.append(key)
     projects = {p.id: p for p in session.exec(select(Project).where(col(Project.id).in_(counts)))}
     confidential = wave.attribution == Attribution.confidential
-    visible = shown_groups(counts) if confidential else set(counts)
+    # An open confidential wave shows nothing yet: two looks one answer apart would
+    # reveal that answer.
+    still_open = confidential and wave.status != WaveStatus.closed
+    visible = set() if still_open else shown_groups(counts) if confidential else set(counts)
+    hidden_note = UNTIL_CLOSED if still_open else NOT_ENOUGH
     rows = [
         ResultRow(
             f"{projects[pid].code} · {projects[pid].name}",
             counts[pid],
             means.get(pid, {}) if pid in visible else {},
-            None if pid in visible else NOT_ENOUGH,
+            None if pid in visible else hidden_note,
         )
         for pid in sorted(counts, key=lambda p: projects[p].code)
     ]
@@ -141,6 +147,8 @@ def _overall(
     session: Session, wave: Wave, keys: list[str], counts: dict[int, int], confidential: bool
 ) -> ResultRow:
     total = sum(counts.values())
+    if confidential and wave.status != WaveStatus.closed:
+        return ResultRow("All projects", total, {}, UNTIL_CLOSED)
     if confidential and not total_shown(counts):
         return ResultRow("All projects", total, {}, NOT_ENOUGH)
     overall = dict(

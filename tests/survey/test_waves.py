@@ -212,6 +212,12 @@ def test_confidential_wave_hides_names_on_answers_and_small_groups(session, clie
     wave = open_wave(session, projects=[big, small], attribution=Attribution.confidential)
     _respond(session, wave, 5)  # 4 in Big, 1 in Small
     _login_pm_of(session, auth, big)
+    while_open = client.get(f"/waves/{wave.id}")
+    # Open: nothing yet, or two looks one answer apart would give that answer away.
+    assert while_open.text.count('class="muted">shown when the wave closes</td>') == 3
+    wave.status = WaveStatus.closed
+    session.add(wave)
+    session.commit()
     page = client.get(f"/waves/{wave.id}")
     hidden = 'class="muted">not enough responses</td>'
     # Small (1) is hidden, and Big (4) too: the total (5) minus Big would give Small away.
