@@ -57,17 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     complete = not args.quick and set(only) == set(run.BENCHMARKS)
     output = args.output if args.output is not None else (DOC if complete else None)
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
+    keep = args.keep
     try:
         outcome = run.run_all(
             sizes, workdir, only, progress=lambda what: print(f"… {what}", flush=True)
         )
+    except BaseException:
+        keep = True  # the server and worker logs there say what went wrong
+        raise
     finally:
-        if args.keep:
-            print(f"kept {workdir}")
+        if keep:
+            print(f"kept {workdir}", flush=True)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     print()
     print(text_table(outcome.rows))
+    facts = outcome.facts
+    print(f"\nload average before {facts['load_before']}, after {facts['load_after']}")
     if output is not None:
         given = sys.argv[1:] if argv is None else argv
         command = "python -m bench " + " ".join(given) if given else "make bench"

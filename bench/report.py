@@ -57,6 +57,18 @@ meaningful. Wall-clock numbers on their own are only context.
 """
 
 
+def _busy(*loads: str) -> str:
+    """A warning when other work kept the CPUs busy during the run."""
+    peaks = [float(x) for load in loads for x in load.split()[:1]]
+    cpus = os.cpu_count() or 1
+    if peaks and max(peaks) > cpus:
+        return (
+            "The machine was busy with other work during this run (load above its CPU count): "
+            "rates are low and noisy, ratios less so."
+        )
+    return ""
+
+
 def markdown(outcome: Outcome, command: str) -> str:
     """The whole page."""
     facts = outcome.facts
@@ -65,6 +77,7 @@ def markdown(outcome: Outcome, command: str) -> str:
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
+    busy = _busy(facts.get("load_before", ""), facts.get("load_after", ""))
     details = [
         f"- {name}: {facts[name]}"
         for name in ("capture", "pipeline", "analyzer", "dashboard")
@@ -78,7 +91,8 @@ def markdown(outcome: Outcome, command: str) -> str:
             "",
             f"Last full run: {when}, `{command}`, {facts.get('seconds', '?')} s in all.",
             f"Machine: {machine}. Load average (1, 5, 15 min) before: "
-            f"{facts.get('load_before', '?')}, after: {facts.get('load_after', '?')}.",
+            f"{facts.get('load_before', '?')}, after: {facts.get('load_after', '?')}."
+            + (busy and f" {busy}"),
             "",
             markdown_table(outcome.rows),
             "",
@@ -97,8 +111,8 @@ def markdown(outcome: Outcome, command: str) -> str:
             "```",
             "",
             "Nothing is needed beyond `make install`: the benchmark starts its own redis-server",
-            "and gunicorn processes on 127.0.0.1 and works in a temporary directory. The full run",
-            "takes about ten minutes on two cores. Close other heavy",
+            "and gunicorn processes on 127.0.0.1 and works in a temporary directory. A full run",
+            "stays under ten minutes on two cores; `--quick` takes two or three. Close other heavy",
             "programs first: the ratios tolerate a busy machine better than raw rates do, but not",
             "completely. `tests/bench/` runs every benchmark at a tiny size and checks the table's",
             "shape, never its timings.",

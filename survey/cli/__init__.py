@@ -9,7 +9,7 @@ from survey.cli.database import db_group, demo
 from survey.cli.processes import scheduler, up, web, worker
 from survey.cli.review import COMMANDS as REPORT_COMMANDS
 from survey.cli.stakeholders import stakeholder_group
-from survey.cli.stakeholders_import import stakeholders_group
+from survey.cli.stakeholders_import import stakeholders_import
 from survey.cli.waves import wave_group
 from survey.config import ConfigError, load_settings
 
@@ -34,8 +34,8 @@ def main() -> None:
 
 for command in (up, web, worker, scheduler, db_group, demo, user_group, token_group):
     main.add_command(command)
+stakeholder_group.add_command(stakeholders_import)
 main.add_command(stakeholder_group)
-main.add_command(stakeholders_group)
 main.add_command(wave_group)
 for command in REPORT_COMMANDS:
     main.add_command(command)

@@ -9,7 +9,7 @@ from survey import db
 
 @click.group("stakeholder")
 def stakeholder_group() -> None:
-    """Business stakeholders."""
+    """Business stakeholders: bulk import, erasure."""
 
 
 @stakeholder_group.command("erase")

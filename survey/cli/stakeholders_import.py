@@ -1,4 +1,4 @@
-"""`rapport stakeholders import FILE.csv [--dry-run]`: bulk stakeholders from a spreadsheet."""
+"""`rapport stakeholder import FILE.csv [--dry-run]`: bulk stakeholders from a spreadsheet."""
 
 from __future__ import annotations
 
@@ -9,12 +9,7 @@ import click
 from survey import db
 
 
-@click.group("stakeholders")
-def stakeholders_group() -> None:
-    """Stakeholders in bulk."""
-
-
-@stakeholders_group.command("import")
+@click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and report; save nothing.")
 def stakeholders_import(file: Path, dry_run: bool) -> None:

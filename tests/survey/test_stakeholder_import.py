@@ -1,4 +1,4 @@
-"""Stakeholder CSV import (page and `rapport stakeholders import`) and export."""
+"""Stakeholder CSV import (page and `rapport stakeholder import`) and export."""
 
 from __future__ import annotations
 
@@ -206,11 +206,11 @@ def test_export_round_trips_through_import(client, auth, session, setup):
 def test_cli_import_dry_run_then_real(runner, session, setup, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text(GOOD, encoding="utf-8")
-    dry = runner.invoke(main, ["stakeholders", "import", str(path), "--dry-run"])
+    dry = runner.invoke(main, ["stakeholder", "import", str(path), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "nothing saved" in dry.output and "2 new" in dry.output
     assert set(_people(session)) == {setup["raj"].email}
-    real = runner.invoke(main, ["stakeholders", "import", str(path)])
+    real = runner.invoke(main, ["stakeholder", "import", str(path)])
     assert real.exit_code == 0, real.output
     assert "imported 2 new, 0 updated, 1 put on projects" in real.output
     assert {"ada@example.com", "ben@example.com"} <= set(_people(session))
@@ -219,11 +219,11 @@ def test_cli_import_dry_run_then_real(runner, session, setup, tmp_path):
 def test_cli_import_with_errors_exits_1_and_saves_nothing(runner, session, setup, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text(GOOD + "Bad,bad-email,,,business,3,3,no,,\n", encoding="utf-8")
-    result = runner.invoke(main, ["stakeholders", "import", str(path)])
+    result = runner.invoke(main, ["stakeholder", "import", str(path)])
     assert result.exit_code == 1
     assert "row 4: email: is not a valid email address" in result.output
     assert "nothing was imported" in result.output
     assert "Traceback" not in result.output
     assert set(_people(session)) == {setup["raj"].email}
-    missing = runner.invoke(main, ["stakeholders", "import", str(tmp_path / "nope.csv")])
+    missing = runner.invoke(main, ["stakeholder", "import", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
