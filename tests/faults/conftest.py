@@ -28,8 +28,10 @@ def invitations(session):  # type: ignore[no-untyped-def]
     def build(relationships: int, waves: int) -> list[str]:
         pm = make_user(session, email="faults-pm@example.com")
         project = make_project(session, pm=pm, code="FAULT")
-        rels = [make_relationship(session, project=project, name=f"Person {i}")
-                for i in range(relationships)]
+        rels = [
+            make_relationship(session, project=project, name=f"Person {i}")
+            for i in range(relationships)
+        ]
         tokens = []
         for _ in range(waves):
             wave = make_wave(session, project=project)

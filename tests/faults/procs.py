@@ -22,15 +22,29 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     """A child in its own process group, output to a log file."""
     handle = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, *args], env={**os.environ, **env}, stdout=handle,
-        stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, *args],
+        env={**os.environ, **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
 def web(env: dict[str, str], port: int, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
     """gunicorn serving the app, as in production."""
-    proc = start(["-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                  "survey.wsgi:app"], env, log)
+    proc = start(
+        [
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "survey.wsgi:app",
+        ],
+        env,
+        log,
+    )
     wait_http(f"http://127.0.0.1:{port}/login")
     return proc
 

@@ -30,7 +30,8 @@ def test_a_thousand_concurrent_submissions_are_all_stored_and_scored(
         server_errors = [s for s in statuses if s >= 500]
         assert server_errors == []
         assert statuses == [200] * len(tokens)
-        assert procs.wait_until(lambda: checks.pending_events(session) == 0, timeout=300, interval=1)
+        drained = lambda: checks.pending_events(session) == 0  # noqa: E731
+        assert procs.wait_until(drained, timeout=300, interval=1)
         checks.assert_scored_exactly_once(session, len(tokens))
         checks.assert_trends_match_recomputation(session)
     finally:

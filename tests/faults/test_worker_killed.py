@@ -48,6 +48,7 @@ def test_every_response_scored_once_despite_repeated_worker_kills(
         thread.join()
         assert statuses == [200] * len(tokens)
         assert kills >= 3
+
         # What the dead workers had claimed is re-dispatched by the sweeper.
         def drained() -> bool:
             try:

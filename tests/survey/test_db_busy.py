@@ -1,4 +1,4 @@
-"""A locked SQLite database gives a clear 503 with Retry-After, never a lost answer shown as saved."""
+"""A locked SQLite database gives a clear 503 with Retry-After; nothing is shown as saved."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from tests.builders import GOOD_ANSWERS, make_invited
 from tests.conftest import csrf_token
 
 
-def test_locked_database_answers_503_and_saves_nothing_then_recovers(
-    client, session, database_url
-):
+def test_locked_database_answers_503_and_saves_nothing_then_recovers(client, session, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("SQLite locking only")
     _invitation, raw, _project = make_invited(session)
