@@ -79,3 +79,38 @@ def test_answer_kept_while_redis_is_down_is_scored_after_it_returns(app, session
     session.expire_all()
     assert len(session.exec(select(CommentScore)).all()) == 1
     assert scheduler.sweep_outbox(settings) == 0
+
+
+def test_batch_recompute_equals_one_by_one(client, session, redis_url):
+    from survey.models import Wave
+    from tests.builders import make_invitation, make_relationship, make_wave
+    from workers import scoring
+
+    _invitation, raw, project = make_invited(session)
+    _submit(client, raw, GOOD_ANSWERS)
+    other = make_relationship(session, project=project, name="Tom Reilly")
+    wave = session.exec(select(Wave)).first()
+    _inv, raw2 = make_invitation(session, wave=wave, relationship=other)
+    _submit(client, raw2, {**GOOD_ANSWERS, "trust": "5", "comment": ""})
+    later = make_wave(session, project=project)
+    _inv, raw3 = make_invitation(session, wave=later, relationship=other)
+    _submit(client, raw3, {**GOOD_ANSWERS, "satisfaction": "1", "comment": "Late again."})
+    _work(redis_url)
+    pairs = {(p.relationship_id, p.wave_id) for p in session.exec(select(RelationshipTrend))}
+    assert len(pairs) == 3
+    fields = ("satisfaction", "trust", "communication", "partnership", "sentiment", "answers")
+    batch = {
+        (p.relationship_id, p.wave_id): tuple(getattr(p, f) for f in fields)
+        for p in scoring.recompute_trends(session, pairs)
+    }
+    single = {
+        (r, w): tuple(
+            getattr(scoring.recompute_trend(session, relationship_id=r, wave_id=w), f)
+            for f in fields
+        )
+        for r, w in pairs
+    }
+    session.rollback()
+    assert batch == single
+    assert batch[(other.id, later.id)][0] == 1
+    assert batch[(other.id, wave.id)][4] is None  # no comment: no sentiment
