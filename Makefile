@@ -21,9 +21,11 @@ test: install lint
 	$(BIN)/pytest -q
 	@if [ "$$RAPPORT_TEST_POSTGRES" = "1" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
-# The whole suite again against a throwaway PostgreSQL cluster.
+# The database-backed suites again on a throwaway PostgreSQL cluster (analysis/ is pure,
+# and the e2e and benchmark tests run `rapport up` on its embedded SQLite default).
+PG_TESTS ?= tests/survey tests/workers tests/faults/test_load.py
 test-postgres: install
-	$(BIN)/python -m tests.pg_cluster $(BIN)/pytest -q
+	$(BIN)/python -m tests.pg_cluster $(BIN)/pytest -q $(PG_TESTS)
 
 lint: install
 	$(BIN)/ruff check .
