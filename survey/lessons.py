@@ -25,6 +25,7 @@ from survey.models import (
     SurveyTemplate,
     Wave,
 )
+from survey.pulse_templates import ensure_template
 
 WORK_AGAIN_CHOICES = ("Yes", "Maybe", "No")
 # (key, prompt, kind, required, choices); text keys name the LessonKind they become.
@@ -47,31 +48,15 @@ CSV_HEADER = (
 
 def lessons_template(session: Session) -> SurveyTemplate:
     """The lessons-learned template, created on first use."""
-    template = session.exec(
-        select(SurveyTemplate).where(SurveyTemplate.name == LESSONS_TEMPLATE)
-    ).first()
-    if template is not None:
-        return template
-    template = SurveyTemplate(
+    return ensure_template(
+        session,
         name=LESSONS_TEMPLATE,
         intro="At the end of a phase or of the project: what should we learn, together?",
+        questions=[
+            {"key": k, "prompt": p, "kind": kind, "required": r, "choices": c}
+            for k, p, kind, r, c in LESSON_QUESTIONS
+        ],
     )
-    session.add(template)
-    session.flush()
-    for order, (key, prompt, kind, required, choices) in enumerate(LESSON_QUESTIONS):
-        session.add(
-            Question(
-                template_id=template.id,  # type: ignore[arg-type]
-                key=key,
-                prompt=prompt,
-                kind=kind,
-                required=required,
-                order=order,
-                choices=choices,
-            )
-        )
-    session.flush()
-    return template
 
 
 def _score(lesson: Lesson) -> None:

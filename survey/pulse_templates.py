@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from survey.models import Dimension, Question, QuestionKind, SurveyTemplate
@@ -48,33 +51,33 @@ PULSE_QUESTIONS = (
 )
 
 
-def relationship_pulse(session: Session) -> SurveyTemplate:
-    """The default template, created on first use."""
-    template = session.exec(
-        select(SurveyTemplate).where(SurveyTemplate.name == RELATIONSHIP_PULSE)
-    ).first()
+def ensure_template(
+    session: Session, *, name: str, intro: str, questions: Sequence[dict[str, Any]]
+) -> SurveyTemplate:
+    """The template called `name`, created with `questions` (Question fields) on first use."""
+    template = session.exec(select(SurveyTemplate).where(SurveyTemplate.name == name)).first()
     if template is not None:
         return template
-    template = SurveyTemplate(
-        name=RELATIONSHIP_PULSE,
-        intro="Four ratings and one question: about a minute.",
-    )
+    template = SurveyTemplate(name=name, intro=intro)
     session.add(template)
     session.flush()
-    for order, (key, prompt, kind, dimension, required) in enumerate(PULSE_QUESTIONS):
-        session.add(
-            Question(
-                template_id=template.id,  # type: ignore[arg-type]
-                key=key,
-                prompt=prompt,
-                kind=kind,
-                dimension=dimension,
-                required=required,
-                order=order,
-            )
-        )
+    for order, fields in enumerate(questions):
+        session.add(Question(template_id=template.id, order=order, **fields))  # type: ignore[arg-type]
     session.flush()
     return template
+
+
+def relationship_pulse(session: Session) -> SurveyTemplate:
+    """The default template, created on first use."""
+    return ensure_template(
+        session,
+        name=RELATIONSHIP_PULSE,
+        intro="Four ratings and one question: about a minute.",
+        questions=[
+            {"key": k, "prompt": p, "kind": kind, "dimension": d, "required": r}
+            for k, p, kind, d, r in PULSE_QUESTIONS
+        ],
+    )
 
 
 def questions_of(session: Session, template_id: int) -> list[Question]:

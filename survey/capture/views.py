@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
-from sqlmodel import col, select
+from sqlmodel import select
 
 from survey import outbox
 from survey.capture import bp, pulse, store
 from survey.models import (
     Invitation,
     Project,
-    Question,
     Relationship,
     Stakeholder,
     SurveyTemplate,
@@ -18,6 +17,7 @@ from survey.models import (
     utcnow,
 )
 from survey.passwords import token_hash
+from survey.pulse_templates import questions_of
 from survey.web.security import csrf
 from survey.web.session import get_session, settings
 
@@ -41,11 +41,7 @@ def _load(token: str):
         "template": session.get(SurveyTemplate, wave.template_id),
         "project": session.get(Project, relationship.project_id),
         "stakeholder": session.get(Stakeholder, relationship.stakeholder_id),
-        "questions": session.exec(
-            select(Question)
-            .where(Question.template_id == wave.template_id)
-            .order_by(col(Question.order), col(Question.id))
-        ).all(),
+        "questions": questions_of(session, wave.template_id),
     }
     return invitation, wave, context
 
