@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from analysis import sentiment, trends
 from survey import db
+from survey.measures import LESSONS_TEMPLATE
 from survey.models import (
     Answer,
     CommentScore,
@@ -18,6 +19,7 @@ from survey.models import (
     QuestionKind,
     RelationshipTrend,
     Response,
+    SurveyTemplate,
     Wave,
     utcnow,
 )
@@ -110,14 +112,20 @@ def recompute_trends(session: Session, pairs: Iterable[tuple[int, int]]) -> list
     Same result as `recompute_trend` per pair (the tests compare them), but a batch of 200
     submissions costs five statements instead of a thousand.
     """
-    keys = sorted(set(pairs))
+    wanted = set(pairs)
+    closes = {
+        wave_id: closes_at
+        for wave_id, closes_at, template in session.exec(
+            select(Wave.id, Wave.closes_at, SurveyTemplate.name)
+            .join(SurveyTemplate, col(SurveyTemplate.id) == col(Wave.template_id))
+            .where(col(Wave.id).in_({w for _, w in wanted}))
+        ).all()
+        # Lessons-learned answers are scored as comments but are no relationship pulse.
+        if template != LESSONS_TEMPLATE
+    }
+    keys = sorted((r, w) for r, w in wanted if w in closes)
     if not keys:
         return []
-    closes = dict(
-        session.exec(
-            select(Wave.id, Wave.closes_at).where(col(Wave.id).in_({w for _, w in keys}))
-        ).all()
-    )
     now = utcnow()
     db.insert_missing_many(
         session,
@@ -127,7 +135,7 @@ def recompute_trends(session: Session, pairs: Iterable[tuple[int, int]]) -> list
             {
                 "relationship_id": r,
                 "wave_id": w,
-                "wave_closes_at": closes.get(w, now),
+                "wave_closes_at": closes[w],
                 "answers": 0,
                 "updated_at": now,
             }

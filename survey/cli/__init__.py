@@ -36,6 +36,14 @@ for command in (up, web, worker, scheduler, db_group, demo, user_group, token_gr
     main.add_command(command)
 stakeholder_group.add_command(stakeholders_import)
 main.add_command(stakeholder_group)
+
+
+@main.group("stakeholders")
+def stakeholders_group() -> None:
+    """Stakeholders in bulk (same as `rapport stakeholder import`)."""
+
+
+stakeholders_group.add_command(stakeholders_import)
 main.add_command(wave_group)
 for command in REPORT_COMMANDS:
     main.add_command(command)

@@ -114,3 +114,38 @@ def test_batch_recompute_equals_one_by_one(client, session, redis_url):
     assert batch == single
     assert batch[(other.id, later.id)][0] == 1
     assert batch[(other.id, wave.id)][4] is None  # no comment: no sentiment
+
+
+def test_lessons_learned_answers_are_scored_but_make_no_trend_point(session, rapport_env):
+    from datetime import timedelta
+
+    from survey.lessons import lessons_template
+    from survey.models import Response, Wave, WaveStatus, utcnow
+    from tests.builders import make_invitation, make_project, make_relationship, make_user
+    from workers import scoring
+
+    project = make_project(session, pm=make_user(session))
+    relationship = make_relationship(session, project=project)
+    template = lessons_template(session)
+    wave = Wave(
+        template_id=template.id,
+        title="Phase end lessons",
+        opens_at=utcnow(),
+        closes_at=utcnow() + timedelta(days=7),
+        status=WaveStatus.open,
+    )
+    session.add(wave)
+    session.commit()
+    invitation, _raw = make_invitation(session, wave=wave, relationship=relationship)
+    response = Response(
+        invitation_id=invitation.id,
+        wave_id=wave.id,
+        relationship_id=relationship.id,
+        comment="Testing was rushed.",
+    )
+    session.add(response)
+    session.commit()
+    assert scoring.score_responses(session, [response.id]) == 1
+    session.commit()
+    assert session.exec(select(CommentScore)).one().response_id == response.id
+    assert session.exec(select(RelationshipTrend)).all() == []
