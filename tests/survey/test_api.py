@@ -251,3 +251,11 @@ def test_healthz_is_503_naming_the_database_when_it_is_unreachable(app, tmp_path
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"db": "down", "redis": "ok"}
+
+
+def test_openapi_document_is_a_valid_openapi_3_1_document(client):
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    validate(document)  # raises with the offending path when the document is invalid
