@@ -33,6 +33,9 @@ class User(UserBase, table=True):
     password_hash: str = Field(max_length=300)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Part of the login id in every session cookie: bumping it at logout invalidates all of
+    # the user's sessions, including a copied cookie.
+    session_version: int = 0
 
     # Flask-Login protocol, kept here so the model needs no Flask import.
     @property
@@ -48,7 +51,7 @@ class User(UserBase, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version}"
 
 
 class TokenScope(StrEnum):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlmodel import select
 
@@ -21,11 +22,14 @@ login_manager.login_message = "Please log in to see this page."
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The logged-in user, or None if they were removed or deactivated."""
-    if not user_id.isdigit():
+    """The logged-in user, or None if removed, deactivated or logged out since."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
         return None
-    user = get_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user = get_session().get(User, int(ident))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,6 +53,8 @@ def login():
             error = "Email or password is not right."
             _audit(None, "auth.login_failed", user.id if user else None)
         else:
+            # A fresh session at login: nothing planted before it survives (no fixation).
+            cookie_session.clear()
             login_user(user)
             _audit(user.id, "auth.login", user.id)
             return redirect(_safe_next(request.args.get("next")))
@@ -60,8 +66,11 @@ def login():
 @login_required
 def logout():
     """Sign out."""
+    user = get_session().get(User, current_user.id)
+    user.session_version += 1  # type: ignore[union-attr]
     _audit(current_user.id, "auth.logout", current_user.id)
     logout_user()
+    cookie_session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 

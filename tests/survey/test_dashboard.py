@@ -10,7 +10,7 @@ import plotly
 import pytest
 from sqlmodel import select
 
-from survey.models import CommentScore, Role
+from survey.models import CommentScore, Role, User
 from tests.builders import (
     GOOD_ANSWERS,
     answer_pulse,
@@ -270,3 +270,40 @@ def test_plotly_js_is_served_from_the_installed_package(client):
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     assert response.data == bundled.read_bytes()
     assert response.cache_control.max_age and response.cache_control.max_age > 0
+
+
+def test_logout_invalidates_a_copied_session_cookie(app, session, auth, client):
+    from tests.builders import make_user
+
+    make_user(session, email="leaky@example.com")
+    auth.login("leaky@example.com", "demo")
+    cookie = client.get_cookie("session")
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/portfolio").status_code == 200
+    page = client.get("/portfolio")
+    logout = client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+    assert logout.status_code == 302
+    assert thief.get("/portfolio").status_code == 302  # back to the login page
+
+
+def test_login_starts_a_fresh_session(app, session, client):
+    from tests.builders import make_user
+
+    make_user(session, email="fresh@example.com")
+    with client.session_transaction() as planted:
+        planted["planted"] = "by an attacker"
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={
+            "email": "fresh@example.com",
+            "password": "demo",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert after["_user_id"].startswith(
+            f"{session.exec(select(User).where(User.email == 'fresh@example.com')).one().id}:"
+        )
