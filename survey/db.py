@@ -77,7 +77,10 @@ def insert_missing_many(
         for row in rows:
             insert_missing(session, model, keys, **row)
         return
-    session.execute(upsert_insert(model).values(rows).on_conflict_do_nothing(index_elements=keys))
+    # executemany, not one multi-row VALUES: compiling a 200-row VALUES clause costs more
+    # than the insert itself.
+    statement = upsert_insert(model).on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement, rows)
 
 
 def insert_missing(session: Session, model: Any, keys: tuple[str, ...], **values: object) -> None:

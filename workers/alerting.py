@@ -138,21 +138,27 @@ def record_candidates(
 
 
 def projects_of_responses(session: Session, response_ids: Iterable[int]) -> list[int]:
-    """The projects the given responses belong to."""
+    """The projects of those of the given responses that answer a closed wave."""
     ids = sorted(set(response_ids))
     if not ids:
         return []
     rows = session.exec(
         select(Relationship.project_id)
         .join(Response, col(Response.relationship_id) == col(Relationship.id))
-        .where(col(Response.id).in_(ids))
+        .join(Wave, col(Wave.id) == col(Response.wave_id))
+        .where(col(Response.id).in_(ids), Wave.status == WaveStatus.closed)
         .distinct()
     ).all()
     return sorted(rows)
 
 
 def evaluate_after_scoring(session: Session, response_ids: Iterable[int]) -> list[int]:
-    """Evaluate every project a scored batch touched; returns the ids of new alerts."""
+    """Evaluate every project whose closed-wave data a scored batch changed; new alert ids.
+
+    The rules read closed waves only, so answers to an open wave change nothing until it
+    closes, when the scheduler's `evaluate_due` picks the project up: skipping them here
+    keeps the scoring pipeline fast.
+    """
     raised: list[int] = []
     for project_id in projects_of_responses(session, response_ids):
         raised.extend(evaluate_project(session, project_id=project_id))
