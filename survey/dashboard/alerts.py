@@ -77,37 +77,29 @@ def _changeable_alert(alert_id: int):
     return found
 
 
-@bp.post("/alerts/<int:alert_id>/acknowledge")
-@login_required
-def acknowledge_alert(alert_id: int):
-    """Mark an alert as seen (with an optional note)."""
+def _change_alert(alert_id: int, change, done: str):  # type: ignore[no-untyped-def]
+    """Apply an alert state change from the form's note; commit, or say why not."""
     alert, project = _changeable_alert(alert_id)
     session = get_session()
     try:
-        pm_actions.acknowledge(
-            session, alert=alert, note=request.form.get("note", ""), actor=current_user
-        )
+        change(session, alert=alert, note=request.form.get("note", ""), actor=current_user)
     except pm_actions.InputError as exc:
         flash(f"Not saved: {exc}")
         return _back(project.code)
     session.commit()
-    flash("Alert acknowledged.")
+    flash(done)
     return _back(project.code)
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@login_required
+def acknowledge_alert(alert_id: int):
+    """Mark an alert as seen (with an optional note)."""
+    return _change_alert(alert_id, pm_actions.acknowledge, "Alert acknowledged.")
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
 @login_required
 def resolve_alert(alert_id: int):
     """Resolve an alert with a note saying what was done."""
-    alert, project = _changeable_alert(alert_id)
-    session = get_session()
-    try:
-        pm_actions.resolve(
-            session, alert=alert, note=request.form.get("note", ""), actor=current_user
-        )
-    except pm_actions.InputError as exc:
-        flash(f"Not saved: {exc}")
-        return _back(project.code)
-    session.commit()
-    flash("Alert resolved.")
-    return _back(project.code)
+    return _change_alert(alert_id, pm_actions.resolve, "Alert resolved.")
