@@ -36,9 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["rapport.settings"] = settings
     logging.basicConfig(level=logging.INFO)
 
-    from survey.web import auth, errors, security, session
+    from survey.web import auth, errors, input_guard, security, session
 
     session.init_app(app)
+    input_guard.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

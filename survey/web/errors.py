@@ -18,9 +18,10 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _page(status: int, title: str, message: str):
+def error_page(status: int, title: str, message: str, fields: dict[str, str] | None = None):
+    """The same error as an HTML page for people or the JSON error body for the API."""
     if _wants_json():
-        return jsonify(error_body(title.lower().replace(" ", "_"), message)), status
+        return jsonify(error_body(title.lower().replace(" ", "_"), message, fields)), status
     return render_template("error.html", title=title, message=message), status
 
 
@@ -29,11 +30,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(_e):
-        return _page(400, "Bad request", "The request could not be understood.")
+        return error_page(400, "Bad request", "The request could not be understood.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
-        return _page(
+        return error_page(
             400,
             "Form expired",
             "This form is missing its security token or has expired. "
@@ -42,22 +43,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(403)
     def forbidden(_e):
-        return _page(403, "Forbidden", "You do not have access to this page.")
+        return error_page(403, "Forbidden", "You do not have access to this page.")
 
     @app.errorhandler(404)
     def not_found(_e):
-        return _page(404, "Not found", "There is nothing here. Check the link you followed.")
+        return error_page(404, "Not found", "There is nothing here. Check the link you followed.")
 
     @app.errorhandler(413)
     def too_large(_e):
-        return _page(413, "Too large", "The request is larger than Rapport accepts.")
+        return error_page(413, "Too large", "The request is larger than Rapport accepts.")
 
     @app.errorhandler(429)
     def too_many_requests(_e):
         from survey.web.ratelimit import retry_after_seconds
 
         response = app.make_response(
-            _page(
+            error_page(
                 429,
                 "Too many requests",
                 "Too many attempts came from your connection. Nothing was saved: "
@@ -69,7 +70,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_busy(_e):
-        response, status = _page(
+        response, status = error_page(
             503,
             "Busy",
             "Rapport is busy and could not save this right now. Nothing was saved: "
