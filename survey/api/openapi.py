@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from survey import alert_filters
 from survey.api import openapi_integrations, openapi_resources
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -50,7 +51,7 @@ def document() -> dict[str, Any]:
         "required": True,
         "schema": {"type": "integer"},
     }
-    return {
+    description = {
         "openapi": "3.1.0",
         "info": {"title": "Rapport API", "version": "1"},
         "servers": [{"url": "/api/v1"}],
@@ -112,13 +113,43 @@ def document() -> dict[str, Any]:
                 "Alerts on projects you may see",
                 {"type": "object"},
                 [
-                    {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                    for n in ("status", "project", "severity", "rule")
+                    {
+                        "name": "project",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                    *(
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": list(values)},
+                        }
+                        for name, values in alert_filters.FILTERS.items()
+                    ),
                 ],
             ),
             **openapi_resources.paths(),
         },
     }
+    _every_operation_may_refuse_input(description["paths"])
+    return description
+
+
+def _every_operation_may_refuse_input(paths: dict[str, Any]) -> None:
+    """Document the 400 that any operation gives for input no column can hold.
+
+    A NUL character in a path, query or body is refused before any view runs (see
+    survey/web/input_guard.py), so even read operations can answer 400.
+    """
+    refused = {
+        "description": "Invalid input; `fields` says which",
+        "content": {"application/json": {"schema": ERROR}},
+    }
+    for operations in paths.values():
+        for operation in operations.values():
+            operation["responses"].setdefault("400", refused)
 
 
 def _status_post(code: dict) -> dict[str, Any]:

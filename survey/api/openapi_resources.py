@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
+from survey.api.paging import MAX_PAGE, MAX_PER_PAGE
+from survey.models import ActionStatus
 from survey.models.public import (
     ActionCreate,
     ActionPublic,
@@ -43,13 +45,13 @@ PAGING = [
         "name": "page",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "minimum": 1, "default": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     },
     {
         "name": "per_page",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
     },
     {
         "name": "updated_since",
@@ -163,7 +165,11 @@ def paths() -> dict[str, Any]:
         "required": False,
         "schema": {"type": "string"},
     }
-    status_filter = {**project_filter, "name": "status"}
+    status_filter = {
+        **project_filter,
+        "name": "status",
+        "schema": {"type": "string", "enum": [s.value for s in ActionStatus]},
+    }
     projects = _list(
         "Projects you may see, with reported status and health", "projects", ProjectPublic
     )

@@ -20,6 +20,8 @@ from survey.web.session import get_session
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+# Far beyond any real list, and small enough that the offset fits every database's integer.
+MAX_PAGE = 1_000_000
 
 
 class ApiError(Exception):
@@ -145,7 +147,7 @@ class Page:
 
 def paginate(session: Session, query: Select, *, updated_column: Any = None) -> Page:
     """Apply ?page=, ?per_page= and (when `updated_column` is given) ?updated_since=."""
-    number = _int_arg("page", 1)
+    number = _int_arg("page", 1, MAX_PAGE)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     since = updated_since() if updated_column is not None else None
     if since is not None:

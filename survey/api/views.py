@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from survey import pm_actions, queries, snapshots
+from survey import alert_filters, pm_actions, queries, snapshots
 from survey.api import bp, openapi
 from survey.api.tokens import require_token
 from survey.models import Alert, RelationshipTrend, Stakeholder
@@ -163,13 +163,19 @@ def alerts():
     projects = queries.visible_projects(session, user=g.api_user)
     code = request.args.get("project")
     ids = [p.id for p in projects if code is None or p.code == code]
+    chosen = {name: request.args.get(name) or None for name in alert_filters.FILTERS}
+    wrong = {
+        name: "one of " + ", ".join(alert_filters.FILTERS[name])
+        for name, value in chosen.items()
+        if value is not None and value not in alert_filters.FILTERS[name]
+    }
+    if wrong:
+        return jsonify(error_body("invalid", "Unknown filter value; see fields.", wrong)), 400
     rows = queries.alerts_for(
         session,
         project_ids=ids,  # type: ignore[arg-type]
-        status=request.args.get("status") or None,
-        severity=request.args.get("severity") or None,
-        rule=request.args.get("rule") or None,
         limit=500,
+        **chosen,
     )
     return jsonify({"alerts": [_alert(alert, project.code) for alert, project in rows]})
 

@@ -5,21 +5,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from analysis import alerts as rules
 from survey import pm_actions, queries
+from survey.alert_filters import RULES, SEVERITIES, STATUSES
 from survey.dashboard import bp
-from survey.models import AlertStatus
 from survey.web.session import get_session
-
-RULES = (
-    rules.RULE_WATERMELON,
-    rules.RULE_REVERSE_WATERMELON,
-    rules.RULE_SILENT_STAKEHOLDER,
-    rules.RULE_TRUST_DROP,
-    rules.RULE_NEGATIVE_SENTIMENT,
-)
-SEVERITIES = (rules.CRITICAL, rules.WARNING, rules.INFO)
-STATUSES = ("unresolved", *(s.value for s in AlertStatus))
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str | None = None) -> str | None:

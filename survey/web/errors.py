@@ -49,6 +49,14 @@ def init_app(app: Flask) -> None:
     def not_found(_e):
         return error_page(404, "Not found", "There is nothing here. Check the link you followed.")
 
+    @app.errorhandler(405)
+    def method_not_allowed(e):
+        response = app.make_response(
+            error_page(405, "Method not allowed", "This address does not accept that method.")
+        )
+        response.headers["Allow"] = ", ".join(sorted(e.valid_methods or []))
+        return response
+
     @app.errorhandler(413)
     def too_large(_e):
         return error_page(413, "Too large", "The request is larger than Rapport accepts.")

@@ -4,7 +4,7 @@ No person types U+0000, and PostgreSQL text columns cannot hold it: left alone, 
 NUL in a path, query, form field or JSON string reaches the database and fails
 there as a 500. Refusing it up front gives every route the same clear 400 and
 guarantees nothing from the request was stored. Likewise an id in a URL larger than
-a 64-bit integer is a 404 at routing, not an overflow inside the database driver.
+the id columns' integer type is a 404 at routing, not an overflow inside the database driver.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from survey.web.errors import error_page
 
 NUL = "\x00"
-LARGEST_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
 MESSAGE = "The request contains a NUL character, which Rapport does not accept. Nothing was saved."
 
 
@@ -58,11 +59,17 @@ def _refuse_nul():  # type: ignore[no-untyped-def]
 
 
 class DatabaseId(IntegerConverter):
-    """`<int:...>` in every route: out-of-range numbers match nothing (404)."""
+    """`<int:...>` in every route: a number no row can have is a plain 404.
 
-    def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("max", LARGEST_ID)
-        super().__init__(map, *args, **kwargs)
+    Raising NotFound rather than failing the match keeps the answer the same for every
+    method (a failed match on one rule makes Werkzeug answer 405 for the others).
+    """
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > LARGEST_ID:
+            raise NotFound()
+        return number
 
 
 def init_app(app: Flask) -> None:

@@ -71,16 +71,23 @@ def test_ordinary_text_with_backslash_zero_is_not_mistaken_for_nul(app, session)
     assert reply.status_code == 201, reply.json
 
 
-HUGE_ID = "9" * 30  # beyond any 64-bit integer column
+HUGE_ID = "9" * 30  # beyond any integer column
+FIRST_TOO_LARGE = 2**31  # PostgreSQL INTEGER ids stop one short of this
 
 
 def test_ids_too_large_for_the_database_are_404_in_the_api(app, session):
     user = make_user(session, email="pm@example.com")
     client = app.test_client()
     for path in ("waves", "relationships", "stakeholders", "actions", "webhooks"):
-        reply = client.get(f"/api/v1/{path}/{HUGE_ID}", headers=_bearer(session, user))
-        assert reply.status_code == 404, path
-        assert reply.json["error"]["code"] == "not_found"
+        for number in (HUGE_ID, FIRST_TOO_LARGE):
+            reply = client.get(f"/api/v1/{path}/{number}", headers=_bearer(session, user))
+            assert reply.status_code == 404, (path, number)
+            assert reply.json["error"]["code"] == "not_found"
+    # Every method gets the same 404, not a 405 from a rule that failed to match.
+    reply = client.patch(
+        f"/api/v1/actions/{FIRST_TOO_LARGE}", json={}, headers=_bearer(session, user)
+    )
+    assert reply.status_code == 404
 
 
 def test_ids_too_large_for_the_database_are_404_in_pages(session, client, auth):
@@ -89,4 +96,17 @@ def test_ids_too_large_for_the_database_are_404_in_pages(session, client, auth):
     for path in (f"/waves/{HUGE_ID}", f"/setup/stakeholders/{HUGE_ID}"):
         assert client.get(path).status_code == 404, path
     # The largest id that fits still reaches the view (and finds nothing).
-    assert client.get(f"/waves/{2**63 - 1}").status_code == 404
+    assert client.get(f"/waves/{FIRST_TOO_LARGE - 1}").status_code == 404
+
+
+def test_alert_filters_outside_their_values_are_a_400_naming_the_field(app, session):
+    user = make_user(session, email="pm@example.com")
+    client = app.test_client()
+    reply = client.get(
+        "/api/v1/alerts?status=DeliveryStatus&severity=critical", headers=_bearer(session, user)
+    )
+    assert reply.status_code == 400
+    assert set(reply.json["error"]["fields"]) == {"status"}
+    assert "unresolved" in reply.json["error"]["fields"]["status"]
+    ok = client.get("/api/v1/alerts?status=unresolved&rule=watermelon", headers=_bearer(session, user))
+    assert ok.status_code == 200 and ok.json == {"alerts": []}
