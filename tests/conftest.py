@@ -67,7 +67,10 @@ def database_url(tmp_path: Path, pg_template: str | None) -> Iterator[str]:
         db.dispose_engines()
         return
     name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: a test may restart the server, killing the pooled connection.
+    admin = create_engine(
+        make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT", pool_pre_ping=True
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {pg_template}'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)

@@ -9,6 +9,7 @@ The exit status is CMD's.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -23,6 +24,8 @@ from pathlib import Path
 
 SUPERUSER = "rapport"
 DATABASE = "rapport"
+# Set by `main` for the command it runs: how a test may stop and start the server again.
+CONTROL_ENV = "RAPPORT_TEST_PG_CONTROL"
 
 
 def server_bin_dir() -> Path | None:
@@ -126,6 +129,10 @@ def running(*, keep_logs_on_error: bool = True) -> Iterator[str]:
             ),
             check=True,
         )
+        os.environ[CONTROL_ENV] = json.dumps(
+            {"pg_ctl": pg_ctl, "data": str(data), "log": str(log), "options": options,
+             "owner": owner}
+        )  # fmt: skip
         yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
     except BaseException:
         if keep_logs_on_error and log.exists():
@@ -139,6 +146,32 @@ def running(*, keep_logs_on_error: bool = True) -> Iterator[str]:
                 stdout=subprocess.DEVNULL,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _control(action: str) -> None:
+    found = os.environ.get(CONTROL_ENV)
+    if not found:
+        raise RuntimeError(f"{CONTROL_ENV} is not set: run under python -m tests.pg_cluster")
+    c = json.loads(found)
+    args = [c["pg_ctl"], "-D", c["data"], "-l", c["log"], "-m", "fast", "-w", action]
+    if action == "start":
+        args[5:7] = ["-o", c["options"]]
+    subprocess.run(_as_owner(args, c["owner"]), check=True, stdout=subprocess.DEVNULL)
+
+
+def can_restart() -> bool:
+    """Whether this process may stop and start the test cluster."""
+    return CONTROL_ENV in os.environ
+
+
+def stop_server() -> None:
+    """Stop the running test cluster (fast shutdown: open connections are cut)."""
+    _control("stop")
+
+
+def start_server() -> None:
+    """Start the stopped test cluster again with its original settings."""
+    _control("start")
 
 
 def main(argv: list[str]) -> int:

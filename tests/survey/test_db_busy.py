@@ -32,3 +32,30 @@ def test_locked_database_answers_503_and_saves_nothing_then_recovers(client, ses
     again = client.post(f"/s/{raw}", data=data)
     assert again.status_code == 303
     assert len(session.exec(select(Response)).all()) == 1
+
+
+def test_postgresql_down_answers_503_and_a_restart_loses_nothing(client, session, database_url):
+    """The server stops mid-pulse: a clear 503, nothing presented as saved; after it
+    restarts, pooled connections that died with it are replaced, not shown as errors."""
+    from tests import pg_cluster
+
+    if not database_url.startswith("postgresql") or not pg_cluster.can_restart():
+        pytest.skip("needs the restartable PostgreSQL cluster of python -m tests.pg_cluster")
+    first, first_raw, _ = make_invited(session)
+    second, second_raw, _ = make_invited(session)
+    forms = {raw: client.get(f"/s/{raw}") for raw in (first_raw, second_raw)}
+    data = {raw: {**GOOD_ANSWERS, "csrf_token": csrf_token(f.text)} for raw, f in forms.items()}
+    session.close()
+    pg_cluster.stop_server()
+    try:
+        down = client.post(f"/s/{first_raw}", data=data[first_raw])
+    finally:
+        pg_cluster.start_server()
+    assert down.status_code == 503
+    assert down.headers["Retry-After"] == "5"
+    assert "Nothing was saved" in down.text
+    # The web process's pool still holds connections from before the restart.
+    assert client.post(f"/s/{second_raw}", data=data[second_raw]).status_code == 303
+    assert client.post(f"/s/{first_raw}", data=data[first_raw]).status_code == 303
+    stored = session.exec(select(Response.invitation_id)).all()
+    assert sorted(stored) == sorted([first.id, second.id])
