@@ -29,9 +29,10 @@ meaningful. Wall-clock numbers on their own are only context.
   cookie and CSRF token, as a browser's would. The timed POSTs are split into rounds that
   alternate between the two servers. Every Rapport POST must answer 303 and every answer must
   be stored and dispatched, or the run fails.
-- **pipeline** — the capture run leaves one queued RQ job per submission. One worker process
+- **pipeline** — the capture run leaves its submissions in the outbox, each dispatched, and
+  the few drain jobs that dispatch queued (one whenever none was waiting). One worker process
   (`bench/worker_run.py`: warmed up as `rapport worker` is, then an RQ `SimpleWorker` in burst
-  mode on that Redis) drains them end to end: claim outbox events in batches, score each
+  mode on that Redis) runs them end to end: claim outbox events in batches, score each
   comment, write the scores, recompute the trend points and evaluate alerts. Comments per
   second of that ÷ `analysis.sentiment.score` in a plain loop over the same comments, in the
   same process right after. Every event must end processed and every comment scored.

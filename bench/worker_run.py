@@ -25,14 +25,28 @@ def drain(database_url: str, redis_url: str) -> dict[str, float]:
     from survey.queue import QUEUE_NAMES
     from workers import warmup
 
+    class TimedWorker(SimpleWorker):
+        """Notes when each job is done: the queues are drained when the last one is."""
+
+        last_done = 0.0
+
+        def perform_job(self, job, queue):  # type: ignore[no-untyped-def]
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                self.last_done = time.perf_counter()
+
     warmup.preload()
     # No socket timeout: a worker's blocking reads wait longer than the web's short one.
     connection = redis.Redis.from_url(redis_url)
     queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
     jobs = sum(q.count for q in queues)
+    worker = TimedWorker(queues, connection=connection)
     began = time.perf_counter()
-    SimpleWorker(queues, connection=connection).work(burst=True, with_scheduler=False)
-    seconds = time.perf_counter() - began
+    worker.work(burst=True, with_scheduler=False)
+    # Up to the end of the last job: once the queues are empty a burst worker waits up to a
+    # second for its pub/sub thread to stop, which is shutting down, not draining.
+    seconds = (worker.last_done or time.perf_counter()) - began
     with _connect(database_url) as conn:
         pending = conn.execute("SELECT count(*) FROM outbox_event WHERE processed_at IS NULL")
         scored = conn.execute("SELECT count(*) FROM comment_score WHERE analyzer_version != ''")

@@ -4,7 +4,8 @@ The rules, applied by the project and relationship pages, the API and the alert 
 
 - Anything about one person (a relationship's trend points, latest values, health, answered
   flags and the alerts raised from them) reads attributed waves only. A confidential wave
-  leaves a gap there, and is never used to fill one.
+  leaves a gap there, and is never used to fill one. A per-person alert pointing at a
+  confidential wave is never shown (NAMELESS_ALERTS).
 - A confidential wave's project-level numbers (means, health, anonymous comments) are shown
   once the wave has closed with at least MIN_GROUP of the project's stakeholders answering.
   Otherwise they are withheld as "not enough responses". Waiting for the close matters: two
@@ -18,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from analysis import health as formula
 from analysis.privacy import NOT_ENOUGH, total_shown
 from survey.models import (
+    Alert,
     Attribution,
     Invitation,
     Relationship,
@@ -35,6 +37,16 @@ from survey.models import (
 
 # Where-clause keeping per-person queries to attributed waves (the query must join Wave).
 ATTRIBUTED = col(Wave.attribution) != Attribution.confidential
+
+# Where-clause on Alert leaving out per-person alerts that point at a confidential wave. The
+# rules keep per-person alerts on attributed waves; any such alert is left over from before
+# (a wave made confidential later, older rules) and the next evaluation withdraws it
+# (workers.alerting.withdraw_confidential). Until then no page, API or report shows it.
+NAMELESS_ALERTS = or_(
+    col(Alert.subject_kind) != "relationship",
+    col(Alert.wave_id).is_(None),
+    col(Alert.wave_id).not_in(select(Wave.id).where(Wave.attribution == Attribution.confidential)),
+)
 
 
 def is_confidential(wave: Wave) -> bool:

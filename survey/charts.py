@@ -340,3 +340,72 @@ def sparkline(values: Sequence[float | None], *, width: int = 120, height: int =
         cx=f"{last_i * step:.1f}",
         cy=f"{height - (last_v / 100.0) * height:.1f}",
     )
+
+
+# --- Themes over time -----------------------------------------------------------------------
+
+# White to the Okabe-Ito blue the health line uses: one hue, read by lightness, so it holds for
+# every colour-vision deficiency. Cells that may not be shown are left empty and take the grey
+# plot background, so "not shown" never looks like "nobody".
+THEME_SCALE = [[0.0, "#ffffff"], [1.0, "#0072B2"]]
+NOT_SHOWN_GREY = "#e6e9ef"
+
+
+def theme_split(by_label: dict[str, int | None]) -> str:
+    """The sentiment split as text ("2 negative, 1 neutral, 0 positive"); labels a
+    confidential wave may not show are left out, and the text says so."""
+    shown = [f"{n} {label}" for label, n in by_label.items() if n is not None]
+    if len(shown) == len(by_label):
+        return ", ".join(shown)
+    return ", ".join([*shown, "the rest not shown (confidential wave)"])
+
+
+def theme_figure(themes: Sequence[str], waves: Sequence, *, title: str) -> dict:
+    """A heatmap of comments mentioning each theme (rows) per wave (columns); the number is
+    in the cell and the split by sentiment in its hover text.
+
+    `waves` are survey.theme_trends.ThemeWave; a count that may not be shown is an empty cell.
+    """
+    labels = [_text(w.title or w.closes_at.strftime("%b %Y")) for w in waves]
+    z, text, hover = [], [], []
+    for theme in themes:
+        counts = [w.mentions(theme) for w in waves]
+        z.append(counts)
+        text.append(["" if not n else str(n) for n in counts])
+        splits = [
+            theme_split(dict(w.counts[theme].by_label)) if theme in w.counts else "" for w in waves
+        ]
+        hover.append(splits)
+    heatmap = {
+        "type": "heatmap",
+        "x": labels,
+        "y": [_text(t.capitalize()) for t in themes],
+        "z": z,
+        "text": text,
+        "texttemplate": "%{text}",
+        "customdata": hover,
+        "hovertemplate": "%{y} · %{x}: %{z} comments<br>%{customdata}<extra></extra>",
+        "hoverongaps": False,
+        "colorscale": THEME_SCALE,
+        "zmin": 0,
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"title": {"text": "Comments"}, "tickformat": "d"},
+    }
+    most = max((n for row in z for n in row if n), default=0)
+    if most <= 10:
+        heatmap["colorbar"]["dtick"] = 1  # whole comments, not 0.5 steps
+    layout = {
+        "title": _title(_text(title)),
+        "xaxis": {"title": _title("Pulse wave"), "type": "category", "automargin": True},
+        "yaxis": {
+            "title": _title("Theme"),
+            "type": "category",
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        "plot_bgcolor": NOT_SHOWN_GREY,
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
+        "height": 180 + 34 * len(themes),
+    }
+    return {"data": [heatmap], "layout": layout}

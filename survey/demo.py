@@ -14,6 +14,7 @@ from survey.models import (
     Answer,
     Invitation,
     Project,
+    ProjectGrant,
     Rag,
     Relationship,
     Response,
@@ -36,7 +37,10 @@ USERS = (
     ("pm@example.com", "Dana Whitfield", Role.pm),
     ("admin@example.com", "Sam Okafor", Role.admin),
     ("pm2@example.com", "Lee Marsh", Role.pm),
+    ("viewer@example.com", "Priya Nair", Role.viewer),
 )
+# The demo viewer, an IT portfolio lead, reads the projects an admin granted her, no others.
+VIEWER_GRANTS = {"viewer@example.com": ("FIN-ERP", "DW-MOD")}
 
 # code, name, phase, pm email, reported statuses over the six months, rating drift per wave
 PROJECTS = (
@@ -177,6 +181,10 @@ def seed(session: Session, *, seed: int, secret_key: str) -> DemoSummary:
             )
         projects.append((project, drift, rels))
     session.flush()
+    by_code = {project.code: project for project, _drift, _rels in projects}
+    for email, codes in VIEWER_GRANTS.items():
+        for code in codes:
+            session.add(ProjectGrant(user_id=users[email].id, project_id=by_code[code].id))  # type: ignore[arg-type]
 
     responses = 0
     for n in range(HISTORY_WAVES + 1):

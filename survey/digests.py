@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from analysis import health, privacy
 from survey import actions as action_queries
-from survey import report_charts
+from survey import attribution, report_charts
 from survey.measures import (
     DIMENSIONS,
     Measure,
@@ -185,6 +185,7 @@ def _alerts_since(session: Session, project: Project, since: datetime) -> list[A
         session.exec(
             select(Alert)
             .where(Alert.project_id == project.id, Alert.raised_at > since)
+            .where(attribution.NAMELESS_ALERTS)
             .order_by(col(Alert.raised_at))
         ).all()
     )
@@ -277,6 +278,7 @@ def _add_detail(
         session.exec(
             select(Alert)
             .where(Alert.project_id == digest.project.id, Alert.status != AlertStatus.resolved)
+            .where(attribution.NAMELESS_ALERTS)
             .order_by(col(Alert.raised_at).desc())
         ).all()
     )

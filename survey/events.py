@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 
@@ -24,14 +25,15 @@ COMMENTS_RESCORE = EventKind(
 EVENT_KINDS: dict[str, EventKind] = {k.name: k for k in (RESPONSE_SUBMITTED, COMMENTS_RESCORE)}
 
 # Every event is handled by one job function, enqueued by name so the web app never
-# imports the workers package.
+# imports the workers package. A job drains the whole outbox: its event id only names the
+# event whose dispatch queued it.
 EVENT_JOB = "workers.events.process_event"
 
 
-def job_id_for(event_id: int, attempt: int = 0) -> str:
-    """Deterministic RQ job id: a second dispatch of the same event is harmless.
+def drain_job_id(event_id: int) -> str:
+    """A fresh RQ job id naming the event that asked for the drain.
 
-    A re-dispatch after a worker died mid-job gets a new id (the attempt number), because
-    the dead worker's job still sits in RQ's started registry under the old one.
+    Never reused: a job of a worker that died stays "started" in RQ's registry under its
+    id, and the pending-drain marker (not the job id) is what keeps drains from piling up.
     """
-    return f"event-{event_id}" if attempt == 0 else f"event-{event_id}-r{attempt}"
+    return f"event-{event_id}-{secrets.token_hex(4)}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from survey.grants import viewers_of
 from survey.models import (
     Audience,
     CommunicationPlanEntry,
@@ -58,7 +59,7 @@ def default_for(role: str, kind: StakeholderKind | str | None = None) -> tuple[A
 
 
 def plan_for(session: Session, *, project: Project) -> list[PlanLine]:
-    """The PM and every active stakeholder of the project, with their digest."""
+    """The PM, the viewers granted the project and every active stakeholder, with their digest."""
     stored = {
         e.recipient: e
         for e in session.exec(
@@ -69,6 +70,10 @@ def plan_for(session: Session, *, project: Project) -> list[PlanLine]:
     pm = session.get(User, project.pm_id) if project.pm_id else None
     if pm is not None:
         people.append((f"user:{pm.id}", pm.name, pm.email, "Project manager", PM_DEFAULT))
+    # Viewers granted the project may be sent its digest; revoking the grant stops it.
+    for viewer in viewers_of(session, project_id=project.id):  # type: ignore[arg-type]
+        if viewer.active:
+            people.append((f"user:{viewer.id}", viewer.name, viewer.email, "Viewer", NO_DIGEST))
     for rel, person in session.exec(
         select(Relationship, Stakeholder)
         .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))

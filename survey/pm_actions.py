@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from survey import audit
+from survey import audit, webhook_targets
 from survey.models import (
     ActionStatus,
     Alert,
@@ -211,13 +211,21 @@ def set_action_status(
     return action
 
 
-def set_webhook(session: Session, *, project: Project, url: str, actor: User) -> Project:
-    """Set (or clear, with "") the project's alert webhook URL."""
+def set_webhook(
+    session: Session, *, project: Project, url: str, actor: User, allow_private: bool = False
+) -> Project:
+    """Set (or clear, with "") the project's alert webhook URL; loopback and private-network
+    hosts are refused unless `allow_private` (RAPPORT_WEBHOOK_ALLOW_PRIVATE)."""
     errors: dict[str, str] = {}
     text = _text(url, "webhook_url", WEBHOOK_MAX, errors)
     parts = urlsplit(text)
     if text and (parts.scheme not in ("http", "https") or not parts.netloc):
         errors["webhook_url"] = "must be an http:// or https:// URL"
+    elif text:
+        try:
+            webhook_targets.check_url(text, allow_private=allow_private)
+        except webhook_targets.UnsafeTarget as exc:
+            errors["webhook_url"] = str(exc)
     if errors:
         raise InputError(errors)
     project.alert_webhook_url = text or None

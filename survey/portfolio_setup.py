@@ -16,7 +16,7 @@ from sqlalchemy import or_
 from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel, col, select
 
-from survey import audit
+from survey import audit, queries
 from survey.models import Project, Relationship, Role, Stakeholder, User
 from survey.models.public import (
     ProjectCreate,
@@ -149,18 +149,22 @@ def update_project(
 
 
 def visible_stakeholders(*, user: User) -> Select:
-    """A query for the stakeholders the user may see: a PM's are on their projects or theirs."""
+    """A query for the stakeholders the user may see: an admin all, a PM those on their
+    projects or added by them, a viewer those on the projects granted to them."""
     query = select(Stakeholder)
+    if user.role == Role.admin:
+        return query
+    on_visible = queries.only_visible(
+        select(Relationship.stakeholder_id).join(
+            Project, col(Project.id) == col(Relationship.project_id)
+        ),
+        user=user,
+    )
     if user.role == Role.pm:
-        on_mine = (
-            select(Relationship.stakeholder_id)
-            .join(Project, col(Project.id) == col(Relationship.project_id))
-            .where(Project.pm_id == user.id)
+        return query.where(
+            or_(col(Stakeholder.id).in_(on_visible), Stakeholder.created_by_id == user.id)
         )
-        query = query.where(
-            or_(col(Stakeholder.id).in_(on_mine), Stakeholder.created_by_id == user.id)
-        )
-    return query
+    return query.where(col(Stakeholder.id).in_(on_visible))
 
 
 def stakeholder_for(session: Session, *, user: User, stakeholder_id: int) -> Stakeholder | None:

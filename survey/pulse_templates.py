@@ -10,6 +10,9 @@ from sqlmodel import Session, col, select
 from survey.models import Dimension, Question, QuestionKind, SurveyTemplate
 
 RELATIONSHIP_PULSE = "Relationship pulse"
+# Per process: (database URL, template id) -> its questions; see `template_questions`.
+_QUESTIONS: dict[tuple[str, int], tuple[Question, ...]] = {}
+_QUESTIONS_KEPT = 256
 
 # (key, prompt, kind, dimension, required)
 PULSE_QUESTIONS = (
@@ -89,3 +92,24 @@ def questions_of(session: Session, template_id: int) -> list[Question]:
             .order_by(col(Question.order), col(Question.id))
         ).all()
     )
+
+
+def template_questions(session: Session, template_id: int) -> Sequence[Question]:
+    """A template's questions in order, read once per process and database.
+
+    A template is written whole by `ensure_template` and nothing edits or deletes its
+    questions afterwards, so every pulse page can share one read-only copy instead of
+    querying for it. The copies are detached from `session`: read them, never add them.
+    """
+    key = (str(session.get_bind().url), template_id)
+    kept = _QUESTIONS.get(key)
+    if kept is None:
+        questions = questions_of(session, template_id)
+        for question in questions:
+            session.expunge(question)
+        kept = tuple(questions)
+        if kept:  # a template still being written is not kept
+            if len(_QUESTIONS) >= _QUESTIONS_KEPT:
+                _QUESTIONS.clear()
+            _QUESTIONS[key] = kept
+    return kept

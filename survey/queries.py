@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col, func, select
 
 from survey import attribution
@@ -15,6 +16,7 @@ from survey.models import (
     FollowUpAction,
     Invitation,
     Project,
+    ProjectGrant,
     Relationship,
     RelationshipTrend,
     Response,
@@ -26,20 +28,46 @@ from survey.models import (
 )
 
 
-def visible_projects(session: Session, *, user: User) -> list[Project]:
-    """Projects the user may see: a PM their own, admins and viewers all."""
-    query = select(Project).order_by(col(Project.code))
+def only_visible(query: Select, *, user: User) -> Select:
+    """Narrow a query over Project (selected or joined) to the projects the user may see.
+
+    An admin sees all, a PM their own, a viewer those an admin granted. Any other role sees
+    nothing, so a role added later starts without access rather than with all of it.
+    """
+    if user.role == Role.admin:
+        return query
     if user.role == Role.pm:
-        query = query.where(Project.pm_id == user.id)
+        return query.where(Project.pm_id == user.id)
+    granted = select(ProjectGrant.project_id).where(ProjectGrant.user_id == user.id)
+    return query.where(col(Project.id).in_(granted))
+
+
+def may_see(session: Session, *, user: User, project: Project) -> bool:
+    """Whether the user may read this project (changing it is pm_actions.can_change)."""
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.pm:
+        return project.pm_id == user.id
+    return (
+        session.exec(
+            select(ProjectGrant.id).where(
+                ProjectGrant.user_id == user.id, ProjectGrant.project_id == project.id
+            )
+        ).first()
+        is not None
+    )
+
+
+def visible_projects(session: Session, *, user: User) -> list[Project]:
+    """Projects the user may see: a PM their own, a viewer those granted, an admin all."""
+    query = only_visible(select(Project).order_by(col(Project.code)), user=user)
     return list(session.exec(query).all())
 
 
 def project_for(session: Session, *, user: User, code: str) -> Project | None:
     """The project with `code` if the user may see it; None otherwise (callers 404)."""
     project = session.exec(select(Project).where(Project.code == code)).first()
-    if project is None:
-        return None
-    if user.role == Role.pm and project.pm_id != user.id:
+    if project is None or not may_see(session, user=user, project=project):
         return None
     return project
 
@@ -50,7 +78,7 @@ def relationship_for(session: Session, *, user: User, relationship_id: int) -> R
     if relationship is None:
         return None
     project = session.get(Project, relationship.project_id)
-    if project is None or (user.role == Role.pm and project.pm_id != user.id):
+    if project is None or not may_see(session, user=user, project=project):
         return None
     return relationship
 
@@ -180,7 +208,7 @@ def alerts_for(
     query = (
         select(Alert, Project)
         .join(Project, col(Project.id) == col(Alert.project_id))
-        .where(col(Alert.project_id).in_(project_ids))
+        .where(col(Alert.project_id).in_(project_ids), attribution.NAMELESS_ALERTS)
     )
     if status == "unresolved":
         query = query.where(col(Alert.status) != AlertStatus.resolved)
@@ -199,7 +227,9 @@ def alerts_for(
 
 def alert_for(session: Session, *, user: User, alert_id: int) -> tuple[Alert, Project] | None:
     """An alert on a project the user may see, or None."""
-    alert = session.get(Alert, alert_id)
+    alert = session.exec(
+        select(Alert).where(Alert.id == alert_id, attribution.NAMELESS_ALERTS)
+    ).first()
     if alert is None:
         return None
     project = session.get(Project, alert.project_id)
@@ -214,7 +244,7 @@ def open_alert_counts(session: Session, *, project_ids: list[int]) -> dict[int, 
         return {}
     rows = session.exec(
         select(Alert.project_id, func.count(col(Alert.id)))
-        .where(col(Alert.project_id).in_(project_ids))
+        .where(col(Alert.project_id).in_(project_ids), attribution.NAMELESS_ALERTS)
         .where(col(Alert.status) != AlertStatus.resolved)
         .group_by(col(Alert.project_id))
     ).all()

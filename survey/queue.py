@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -49,43 +49,80 @@ def enqueue(
             # callers re-dispatching after a crash use a new job id instead.
             if existing is not None and existing.get_status(refresh=False) == "queued":
                 return True
-        Queue(queue, connection=conn).enqueue(
-            func,
-            *args,
-            job_id=job_id,
-            job_timeout=JOB_TIMEOUTS[queue],
-            result_ttl=600,
-            failure_ttl=7 * 24 * 3600,
-            retry=retry,
-        )
+        _push(conn, queue, func, args, job_id=job_id, retry=retry)
         return True
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
         return False
 
 
-def discard_queued(redis_url: str, queue: str, job_ids: Iterable[str]) -> int:
-    """Drop still-queued jobs whose work is already done; returns how many were dropped.
+def _push(
+    conn: redis.Redis,
+    queue: str,
+    func: str,
+    args: tuple[object, ...],
+    *,
+    job_id: str | None,
+    retry: Retry | None = None,
+) -> None:
+    Queue(queue, connection=conn).enqueue(
+        func,
+        *args,
+        job_id=job_id,
+        job_timeout=JOB_TIMEOUTS[queue],
+        result_ttl=600,
+        failure_ttl=7 * 24 * 3600,
+        retry=retry,
+    )
 
-    Best effort: a job another worker has already taken, or a Redis hiccup, only means a
-    job runs and finds nothing left to do.
+
+# --- Drains: one waiting job per queue, however many events it covers.
+
+DRAIN_MARKER_PREFIX = "rapport:drain:"
+
+
+def drain_marker(queue: str) -> str:
+    """The key that exists while a drain job of `queue` waits and has not started."""
+    return DRAIN_MARKER_PREFIX + queue
+
+
+def request_drain(
+    redis_url: str, queue: str, func: str, *args: object, job_id: str, marker_ttl: int
+) -> bool:
+    """Make sure a `func` job waits on `queue`; False when Redis is unreachable.
+
+    When the marker is already set, a job that has not started yet will see everything
+    committed before it starts, so nothing is enqueued: a busy web tier costs one SET per
+    request, not one job. The marker expires after `marker_ttl` seconds so that a job lost
+    with it still set (an enqueue that failed half-way, an emptied queue) holds dispatch
+    back only that long.
     """
-    ids = list(job_ids)
-    if not ids:
-        return 0
+    if queue not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {queue!r}")
     conn = redis_for(redis_url)
-    waiting = Queue(queue, connection=conn)
+    marker = drain_marker(queue)
     try:
-        with conn.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                waiting.remove(job_id, pipeline=pipe)
-            dropped = [job_id for job_id, n in zip(ids, pipe.execute(), strict=True) if n]
-        if dropped:
-            conn.delete(*(Job.key_for(job_id) for job_id in dropped))
+        if not conn.set(marker, job_id, nx=True, ex=marker_ttl):
+            return True
+        _push(conn, queue, func, args, job_id=job_id)
+        return True
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-        log.warning("could not drop finished jobs from %s: %s", queue, exc)
-        return 0
-    return len(dropped)
+        log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
+        # Best effort: a marker without its job would hold dispatch back until it expires.
+        with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
+            conn.delete(marker)
+        return False
+
+
+def drain_started(redis_url: str, queue: str) -> None:
+    """Clear `queue`'s marker as a drain job starts: later events need a job of their own.
+
+    Best effort: a marker left behind expires on its own.
+    """
+    try:
+        redis_for(redis_url).delete(drain_marker(queue))
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        log.warning("could not clear the drain marker of %s: %s", queue, exc)
 
 
 def redis_ok(redis_url: str) -> bool:

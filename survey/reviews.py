@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from analysis import alerts as rules
 from analysis import privacy, trends
 from survey import actions as action_queries
+from survey import attribution
 from survey.measures import (
     DIMENSIONS,
     Answered,
@@ -254,6 +255,7 @@ def _alerts(session: Session, project: Project, quarter: Quarter, column: str) -
         session.exec(
             select(Alert)
             .where(Alert.project_id == project.id, stamp >= quarter.start, stamp < quarter.end)
+            .where(attribution.NAMELESS_ALERTS)
             .order_by(stamp, col(Alert.id))
         ).all()
     )

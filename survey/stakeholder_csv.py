@@ -1,10 +1,13 @@
-"""Stakeholders in and out as CSV. An import checks every row first and writes nothing unless
-all rows are good; rows are matched to existing stakeholders by email. No Flask here."""
+"""Stakeholders in and out as CSV. An import checks every row, writes the good ones and
+reports each bad one (row, field, reason); a file whose header is wrong writes nothing. Rows
+are matched to existing stakeholders by email, so importing a file again (say, after fixing
+its bad rows) updates people instead of adding them twice. No Flask here."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -32,6 +35,26 @@ REQUIRED = ("name", "email")
 MAX_ROWS = 5000
 YES = {"yes", "y", "true", "1", "x"}
 NO = {"no", "n", "false", "0", ""}
+# Cells are quoted back in reasons; a terminal must not act on escape sequences in them.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row was rejected: its line (the header is row 1), the field ("" for the whole
+    row) and the reason."""
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        reason = _UNPRINTABLE.sub("?", self.reason)
+        return (
+            f"row {self.line}: {self.field}: {reason}"
+            if self.field
+            else f"row {self.line}: {reason}"
+        )
 
 
 @dataclass
@@ -47,10 +70,21 @@ class ImportRow:
 
 @dataclass
 class ImportPlan:
-    """What an import would do; `errors` are "row N: field: message" lines."""
+    """What an import would do: the good rows to write, the rejected ones with their reasons,
+    and `problem` when the file as a whole cannot be imported (then nothing is written)."""
 
     rows: list[ImportRow] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    rejected: list[RowError] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        """Every problem as one "row N: field: reason" line."""
+        return ([self.problem] if self.problem else []) + [str(e) for e in self.rejected]
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({e.line for e in self.rejected})
 
     @property
     def created(self) -> int:
@@ -84,7 +118,7 @@ def _nervous(raw: str) -> bool | str:
 
 
 def plan_import(session: Session, *, data: bytes | str, user: User) -> ImportPlan:
-    """Check every row of the CSV; the plan lists all problems, or what would be written."""
+    """Check every row of the CSV: the plan holds the good rows and every bad row's reasons."""
     reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
@@ -94,17 +128,17 @@ def plan_import(session: Session, *, data: bytes | str, user: User) -> ImportPla
         problems = [f"missing column {c}" for c in missing]
         problems += [f"unknown column {c!r}" for c in unknown]
         expected = ",".join(COLUMNS)
-        plan.errors.append(f"row 1 (header): {'; '.join(problems)}. Columns: {expected}")
+        plan.problem = f"row 1 (header): {'; '.join(problems)}. Columns: {expected}"
         return plan
     reader.fieldnames = header
     seen: dict[str, int] = {}
     projects: dict[str, Project | None] = {}
     for line, raw in enumerate(reader, start=2):
         if line - 1 > MAX_ROWS:
-            plan.errors.append(f"row {line}: more than {MAX_ROWS} rows; split the file")
+            plan.problem = f"row {line}: more than {MAX_ROWS} rows; split the file"
             break
         if None in raw:
-            plan.errors.append(f"row {line}: more cells than columns")
+            plan.rejected.append(RowError(line, "", "more cells than columns"))
             continue
         cells = {k: (v or "").strip() for k, v in raw.items()}
         if not any(cells.values()):
@@ -112,8 +146,8 @@ def plan_import(session: Session, *, data: bytes | str, user: User) -> ImportPla
         plan_row(
             session, plan=plan, line=line, cells=cells, user=user, seen=seen, projects=projects
         )
-    if not plan.rows and not plan.errors:
-        plan.errors.append("the file has no stakeholder rows")
+    if not plan.rows and not plan.rejected and plan.problem is None:
+        plan.problem = "the file has no stakeholder rows"
     return plan
 
 
@@ -145,7 +179,6 @@ def plan_row(
     if values is not None:
         if email in seen:
             errors["email"] = f"also on row {seen[email]}; each stakeholder once per file"
-        seen.setdefault(email, line)
         existing = portfolio_setup.stakeholder_by_email(session, email=email)
         if (
             existing is not None
@@ -174,15 +207,18 @@ def plan_row(
     except InputError as exc:
         errors.update(exc.fields)
     if errors:
-        plan.errors.extend(f"row {line}: {name}: {message}" for name, message in errors.items())
+        plan.rejected.extend(RowError(line, name, message) for name, message in errors.items())
         return
+    # Only imported rows count as "the" row of an email: a later row may replace a bad one.
+    seen[email] = line
     plan.rows.append(ImportRow(line, values, existing, project, role))  # type: ignore[arg-type]
 
 
 def apply_import(session: Session, *, plan: ImportPlan, actor: User | None) -> None:
-    """Write a plan without errors: upsert each stakeholder and link them to their project."""
-    if plan.errors:
-        raise InputError({"file": "the file has errors; nothing was imported"})
+    """Write the plan's good rows: upsert each stakeholder and link them to their project.
+    Rejected rows are left out; a plan whose file cannot be imported writes nothing."""
+    if plan.problem:
+        raise InputError({"file": f"{plan.problem}; nothing was imported"})
     actor_id = actor.id if actor else None
     for row in plan.rows:
         fields = {**row.values.model_dump(), "email": row.values.email.strip().lower()}
@@ -199,7 +235,12 @@ def apply_import(session: Session, *, plan: ImportPlan, actor: User | None) -> N
         action="stakeholders.import",
         target_kind="stakeholder",
         target_id=None,
-        detail={"created": plan.created, "updated": plan.updated, "linked": plan.linked},
+        detail={
+            "created": plan.created,
+            "updated": plan.updated,
+            "linked": plan.linked,
+            "rejected": plan.rejected_rows,
+        },
     )
 
 

@@ -96,6 +96,7 @@ class ResultRow:
     respondents: int
     means: dict[str, float] = field(default_factory=dict)
     hidden: str | None = None
+    project_id: int | None = None  # None: the row over all of the wave's projects
 
 
 def results(session: Session, *, wave: Wave) -> tuple[list[str], list[ResultRow]]:
@@ -135,6 +136,7 @@ def results(session: Session, *, wave: Wave) -> tuple[list[str], list[ResultRow]
             counts[pid],
             means.get(pid, {}) if pid in visible else {},
             None if pid in visible else hidden_note,
+            pid,
         )
         for pid in sorted(counts, key=lambda p: projects[p].code)
     ]

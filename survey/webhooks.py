@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from survey import audit
+from survey import audit, webhook_targets
 from survey.models import (
     Project,
     Role,
@@ -92,8 +92,9 @@ def manageable_projects(session: Session, *, user: User) -> list[Project]:
 # --- Input ------------------------------------------------------------------------------------
 
 
-def check_url(value: object, *, production: bool) -> str:
-    """An absolute http(s) URL (https only in production); raises ValueError."""
+def check_url(value: object, *, production: bool, allow_private: bool | None = None) -> str:
+    """An absolute http(s) URL (https only in production) whose host is not on a local or
+    private network unless `allow_private` (default: outside production); raises ValueError."""
     url = value.strip() if isinstance(value, str) else ""
     parts = urlsplit(url)
     if not url or parts.scheme not in ("http", "https") or not parts.hostname:
@@ -104,6 +105,10 @@ def check_url(value: object, *, production: bool) -> str:
         raise ValueError("must use https")
     if parts.username or parts.password:
         raise ValueError("must not carry a user name or password")
+    # Checked again right before every delivery: what a name resolves to can change.
+    webhook_targets.check_url(
+        url, allow_private=not production if allow_private is None else allow_private
+    )
     return url
 
 
@@ -119,12 +124,19 @@ def check_events(value: object) -> str:
 
 
 def _apply(
-    endpoint: WebhookEndpoint, data: Mapping[str, object], *, production: bool, partial: bool
+    endpoint: WebhookEndpoint,
+    data: Mapping[str, object],
+    *,
+    production: bool,
+    allow_private: bool | None,
+    partial: bool,
 ) -> None:
     errors: dict[str, str] = {}
     if "url" in data or not partial:
         try:
-            endpoint.url = check_url(data.get("url"), production=production)
+            endpoint.url = check_url(
+                data.get("url"), production=production, allow_private=allow_private
+            )
         except ValueError as exc:
             errors["url"] = str(exc)
     if "events" in data or not partial:
@@ -154,6 +166,7 @@ def create_endpoint(
     data: Mapping[str, object],
     actor: User,
     production: bool,
+    allow_private: bool | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its raw secret; project None (global) is for admins only."""
     if project is None and actor.role != Role.admin:
@@ -166,7 +179,7 @@ def create_endpoint(
         events="",
         created_by_id=actor.id,
     )
-    _apply(endpoint, data, production=production, partial=False)
+    _apply(endpoint, data, production=production, allow_private=allow_private, partial=False)
     session.add(endpoint)
     session.flush()
     audit.record(
@@ -187,9 +200,10 @@ def update_endpoint(
     data: Mapping[str, object],
     actor: User,
     production: bool,
+    allow_private: bool | None = None,
 ) -> WebhookEndpoint:
     """Change the URL, events, description or active flag (only the keys given)."""
-    _apply(endpoint, data, production=production, partial=True)
+    _apply(endpoint, data, production=production, allow_private=allow_private, partial=True)
     session.add(endpoint)
     audit.record(
         session,

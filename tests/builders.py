@@ -10,6 +10,7 @@ from sqlmodel import Session
 from survey.models import (
     Invitation,
     Project,
+    ProjectGrant,
     Relationship,
     Role,
     Stakeholder,
@@ -48,6 +49,14 @@ def make_project(
     session.add(project)
     session.commit()
     return project
+
+
+def grant_project(session: Session, *, viewer: User, project: Project) -> ProjectGrant:
+    """Let a viewer read a project, as an admin would."""
+    grant = ProjectGrant(user_id=viewer.id, project_id=project.id)
+    session.add(grant)
+    session.commit()
+    return grant
 
 
 def make_relationship(

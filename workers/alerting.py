@@ -17,7 +17,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from rq import Retry
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -27,6 +28,7 @@ from survey.config import Settings
 from survey.models import (
     Alert,
     AlertStatus,
+    Attribution,
     Project,
     Relationship,
     Response,
@@ -60,6 +62,19 @@ class WebhookError(RuntimeError):
 
 # --- Evaluation ------------------------------------------------------------------------------
 
+_relationships = Relationship.__table__  # type: ignore[attr-defined]
+_responses = Response.__table__  # type: ignore[attr-defined]
+_waves = Wave.__table__  # type: ignore[attr-defined]
+# Built once and on Core tables: it runs after every scored batch, usually to find nothing.
+_CLOSED_WAVE_PROJECTS = (
+    sa_select(_relationships.c.project_id)
+    .join(_responses, _responses.c.relationship_id == _relationships.c.id)
+    .join(_waves, _waves.c.id == _responses.c.wave_id)
+    .where(_responses.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_waves.c.status == WaveStatus.closed)
+    .distinct()
+)
+
 
 def evaluate_project(
     session: Session, *, project_id: int, now: datetime | None = None
@@ -77,9 +92,44 @@ def evaluate_project(
         wave_id=wave_id,
         now=now,
     )
+    withdraw_confidential(session, project_id=project_id, now=now)
     project.alerts_evaluated_at = now or utcnow()
     session.add(project)
     return raised
+
+
+WITHDRAWN = (
+    "A {rule} alert on one stakeholder was withdrawn: it came from a confidential wave, "
+    "and confidential answers name no one."
+)
+
+
+def withdraw_confidential(
+    session: Session, *, project_id: int, now: datetime | None = None
+) -> list[int]:
+    """Resolve and anonymise per-person alerts whose evidence is a confidential wave.
+
+    The rules never raise these now; any left were raised before a wave was made
+    confidential or by older rules. Each is resolved, and its text, subject and key stop
+    saying who it was about. Returns their ids.
+    """
+    stale = session.exec(
+        select(Alert)
+        .join(Wave, col(Wave.id) == col(Alert.wave_id))
+        .where(Alert.project_id == project_id)
+        .where(Alert.subject_kind == rules.SUBJECT_RELATIONSHIP)
+        .where(Wave.attribution == Attribution.confidential)
+    ).all()
+    for alert in stale:
+        if alert.status != AlertStatus.resolved:
+            alert.status = AlertStatus.resolved
+            alert.resolved_at = now or utcnow()
+        alert.message = WITHDRAWN.format(rule=alert.rule.replace("_", " "))
+        alert.subject_kind = rules.SUBJECT_PROJECT
+        alert.subject_id = project_id
+        alert.key = f"withdrawn:{alert.id}"
+        session.add(alert)
+    return [a.id for a in stale]  # type: ignore[misc]
 
 
 def record_candidates(
@@ -142,13 +192,7 @@ def projects_of_responses(session: Session, response_ids: Iterable[int]) -> list
     ids = sorted(set(response_ids))
     if not ids:
         return []
-    rows = session.exec(
-        select(Relationship.project_id)
-        .join(Response, col(Response.relationship_id) == col(Relationship.id))
-        .join(Wave, col(Wave.id) == col(Response.wave_id))
-        .where(col(Response.id).in_(ids), Wave.status == WaveStatus.closed)
-        .distinct()
-    ).all()
+    rows = session.execute(_CLOSED_WAVE_PROJECTS, {"ids": ids}).scalars()
     return sorted(rows)
 
 

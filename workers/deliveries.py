@@ -1,9 +1,16 @@
-"""Send a wave's due emails, each at most once.
+"""Send a wave's due emails, each once (twice at most after a worker died mid-send).
 
 Each delivery is claimed (pending → sending) in its own committed UPDATE before the message
 leaves, and marked sent after. A job that runs twice, or two jobs racing, cannot both claim
-a row; a job that dies mid-send leaves the row in `sending`, which is never retried: a
-possibly-missing email beats a duplicate in a stakeholder's inbox.
+a row. A job that dies mid-send leaves the row in `sending`; `recover_interrupted` (a
+scheduler entry) finds it once the claim is stale, sends it again once and, should that
+stop midway too, marks it failed where the PM sees it.
+
+Why send again rather than leave it: the message may or may not have left before the worker
+died, and nothing tells which. A duplicate pulse costs the stakeholder a glance: it carries
+the same Message-ID (so mail clients and servers can recognise the copy), the same link, and
+an answer is recorded once per invitation whichever copy it comes from. A missing pulse
+costs a voice in the trend, silently: nobody notices a stakeholder who was never asked.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from survey import db, distribution
+from survey import db, distribution, mail_problems
 from survey.config import Settings
 from survey.models import (
     DeliveryStatus,
@@ -35,6 +42,10 @@ log = logging.getLogger(__name__)
 # Minutes to wait after the 1st, 2nd, ... temporary failure; then the delivery fails.
 BACKOFF_MINUTES = (1, 5, 15, 60, 180)
 MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+INTERRUPTED = "the worker stopped while sending; sending it again (it may arrive twice)"
+GAVE_UP = (
+    "the worker stopped while sending, twice; not tried again (it may or may not have arrived)"
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -42,12 +53,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1])
 
 
-def _claim(session: Session, delivery_id: int, now: datetime) -> MailDelivery | None:
+def _claim(session: Session, delivery_id: int) -> MailDelivery | None:
     result = session.execute(
         update(MailDelivery)
         .where(col(MailDelivery.id) == delivery_id)
         .where(col(MailDelivery.status) == DeliveryStatus.pending)
-        .values(status=DeliveryStatus.sending, claimed_at=now, attempts=MailDelivery.attempts + 1)
+        # The wall clock, not the batch's `now`: a claim is judged stale by its real age, and
+        # the last rows of a long batch must not look stuck while they are being sent.
+        .values(
+            status=DeliveryStatus.sending, claimed_at=utcnow(), attempts=MailDelivery.attempts + 1
+        )
     )
     session.commit()
     if not result.rowcount:  # type: ignore[attr-defined]
@@ -123,7 +138,7 @@ def send_one(
     now: datetime,
 ) -> tuple[str, bool]:
     """Claim, build and send one delivery; returns (outcome, whether the server is reachable)."""
-    delivery = _claim(session, delivery_id, now)
+    delivery = _claim(session, delivery_id)
     if delivery is None:
         return "skipped", True
     reason = _unwanted(session, delivery, now)
@@ -195,3 +210,36 @@ def due_waves(session: Session, *, now: datetime) -> list[int]:
             .group_by(col(MailDelivery.wave_id))
         ).all()
     ]
+
+
+def recover_interrupted(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Re-queue deliveries stuck in `sending` once, fail those stuck a second time; returns
+    (re-queued, failed). The caller commits."""
+    stuck = mail_problems.stuck_condition(now)
+    failed = session.execute(
+        update(MailDelivery)
+        .where(stuck, col(MailDelivery.interrupted_at).is_not(None))
+        .values(status=DeliveryStatus.failed, last_error=GAVE_UP)
+    )
+    requeued = session.execute(
+        update(MailDelivery)
+        .where(stuck, col(MailDelivery.interrupted_at).is_(None))
+        .values(
+            status=DeliveryStatus.pending,
+            interrupted_at=now,
+            next_attempt_at=now,
+            last_error=INTERRUPTED,
+        )
+    )
+    return int(requeued.rowcount or 0), int(failed.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def recover_interrupted_mail(settings: Settings, now: datetime | None = None) -> int:
+    """Scheduler entry: recover deliveries whose worker died mid-send; the next wave sweep
+    hands the re-queued ones to the mail queue. Returns how many were re-queued."""
+    with db.session_scope(settings.database_url) as session:
+        requeued, failed = recover_interrupted(session, now=now or utcnow())
+    if requeued or failed:
+        # Ids and counts only: the rows name people.
+        log.warning("mail interrupted mid-send: %s queued again, %s failed", requeued, failed)
+    return requeued

@@ -18,7 +18,7 @@ from survey import db, digests, plans, queue
 from survey.config import Settings
 from survey.models import DigestLog, Frequency, Project, ReportStatus, utcnow
 from workers import context, mail, rendering
-from workers.invitations import MAIL_POLICY, SENDER, UnsendableMessage, header_safe
+from workers.invitations import MAIL_POLICY, UnsendableMessage, header_safe
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def compose(
         name=digest.project.name, frequency=line.frequency
     )
     message["Subject"] = header_safe(subject)
-    message["From"] = SENDER
+    message["From"] = mail.sender(settings)
     try:
         message["To"] = Address(display_name=header_safe(line.name), addr_spec=line.email)
     except (ValueError, IndexError) as exc:

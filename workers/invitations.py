@@ -24,9 +24,10 @@ from survey.models import (
     utcnow,
 )
 from survey.passwords import invitation_token
-from workers import rendering
+from workers import mail, rendering
 
-SENDER = Address(display_name="Rapport", addr_spec="pulse@rapport.invalid")
+# The placeholder sender; what goes out is From RAPPORT_MAIL_FROM (see workers.mail.sender).
+SENDER = mail.DEFAULT_SENDER
 # Long header values (List-Unsubscribe URLs) must stay plain text, not RFC 2047 encoded words.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
@@ -102,14 +103,15 @@ def compose(
         "you_said_we_did": actions.shared_for_invitation(session, project_id=project.id, wave=wave),  # type: ignore[arg-type]
     }
     subject = f"{project.name}: how are we doing? (1 minute)"
+    sender = mail.sender(settings)
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = header_safe(f"Reminder: {subject}" if reminder else subject)
-    message["From"] = SENDER
+    message["From"] = sender
     message["To"] = _recipient(stakeholder)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = message_id(invitation, kind)
     message["List-Unsubscribe"] = (
-        f"<{ctx['unsubscribe_url']}>, <mailto:{SENDER.addr_spec}?subject=unsubscribe>"
+        f"<{ctx['unsubscribe_url']}>, <mailto:{sender.addr_spec}?subject=unsubscribe>"
     )
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"

@@ -1,6 +1,7 @@
 """Mail transports: a file mailbox for development, SMTP(S) for real mail.
 
-A transport is opened once per batch, so one SMTP connection carries a whole wave.
+A transport is opened once per batch, so one SMTP connection carries a whole wave. Every
+message leaves From the configured sender (RAPPORT_MAIL_FROM), whoever composed it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,36 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from survey.config import Settings
+from survey.config import DEFAULT_MAIL_FROM, Settings, sender_parts
 
 SMTP_TIMEOUT_SECONDS = 20
+
+
+def sender_address(value: str) -> Address:
+    """A From value ("Rapport <pulse@example.com>") as an Address."""
+    name, addr_spec = sender_parts(value)
+    return Address(display_name=name, addr_spec=addr_spec)
+
+
+DEFAULT_SENDER = sender_address(DEFAULT_MAIL_FROM)
+
+
+def sender(settings: Settings) -> Address:
+    """The configured From of every email (RAPPORT_MAIL_FROM)."""
+    return sender_address(settings.mail_from)
+
+
+def set_sender(message: EmailMessage, address: Address) -> EmailMessage:
+    """Put `address` in From, replacing whatever the composer set."""
+    del message["From"]
+    message["From"] = address
+    return message
 
 
 class MailError(RuntimeError):
@@ -54,11 +77,14 @@ def deliver_to_folder(folder: Path, message: EmailMessage) -> Path:
 class FolderTransport:
     """The development mailbox: RAPPORT_HOME/mail."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, sender: Address | None = None) -> None:
         self.folder = folder
+        self.sender = sender
 
     def send(self, message: EmailMessage) -> None:
         """Write the message as an .eml file."""
+        if self.sender is not None:
+            set_sender(message, self.sender)
         try:
             deliver_to_folder(self.folder, message)
         except OSError as exc:
@@ -75,8 +101,9 @@ def _refusal(exc: smtplib.SMTPRecipientsRefused) -> MailError:
 class SmtpTransport:
     """smtp://user:pass@host:port (STARTTLS when offered) or smtps://; one connection reused."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, sender: Address | None = None) -> None:
         self.parts = urlsplit(url)
+        self.sender = sender
         self.client: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -110,6 +137,9 @@ class SmtpTransport:
 
     def send(self, message: EmailMessage) -> None:
         """Send one message; 5xx is permanent, 4xx and dropped connections are not."""
+        if self.sender is not None:
+            # The envelope sender follows From, so bounces go to the configured address.
+            set_sender(message, self.sender)
         if self.client is None:
             self.client = self._connect()
         try:
@@ -142,13 +172,13 @@ class SmtpTransport:
 
 @contextmanager
 def open_transport(settings: Settings) -> Iterator[Transport]:
-    """The configured transport for one batch of messages."""
+    """The configured transport for one batch of messages, sending From the configured sender."""
     if settings.mail_url is None:
-        yield FolderTransport(settings.mailbox_dir)
+        yield FolderTransport(settings.mailbox_dir, sender(settings))
         return
     if not settings.mail_url.startswith(("smtp://", "smtps://")):
         raise MailError(f"unsupported RAPPORT_MAIL_URL scheme: {settings.mail_url}", permanent=True)
-    smtp = SmtpTransport(settings.mail_url)
+    smtp = SmtpTransport(settings.mail_url, sender(settings))
     try:
         yield smtp
     finally:

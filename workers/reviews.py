@@ -18,7 +18,7 @@ from survey.config import Settings
 from survey.models import DigestLog, Project, ReportStatus, User, Wave, WaveProject, utcnow
 from survey.quarters import Quarter
 from workers import context, mail, rendering
-from workers.invitations import MAIL_POLICY, SENDER, header_safe
+from workers.invitations import MAIL_POLICY, header_safe
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def compose(settings: Settings, pack: reviews.ReviewPack, pm: User) -> EmailMess
     url = f"{settings.base_url}/projects/{code}/reviews/{quarter}"
     message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = header_safe(f"{pack.project.name}: relationship review pack {quarter}")
-    message["From"] = SENDER
+    message["From"] = mail.sender(settings)
     message["To"] = Address(display_name=header_safe(pm.name), addr_spec=pm.email)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = f"<review-{pack.project.id}-{quarter}@rapport.invalid>"

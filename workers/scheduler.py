@@ -61,6 +61,7 @@ def advance_waves(settings: Settings, now: datetime | None = None) -> int:
 PERIODIC = (
     Periodic("sweep-outbox", 2.0, sweep_outbox),
     Periodic("advance-waves", 30.0, advance_waves),
+    Periodic("recover-interrupted-mail", 60.0, deliveries.recover_interrupted_mail),
     Periodic("evaluate-alerts", 60.0, alerting.evaluate_due),
     Periodic("sweep-alert-notifications", 300.0, alerting.sweep_notifications),
     Periodic("sweep-webhooks", 5.0, webhooks.sweep),

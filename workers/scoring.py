@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cache
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam, case, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from analysis import sentiment, trends
@@ -26,100 +30,193 @@ from survey.models import (
 
 TREND_DIMENSIONS = ("satisfaction", "trust", "communication", "partnership", "estimates")
 
+# What a reading writes, besides the response id.
+SCORE_COLUMNS = (
+    "polarity",
+    "subjectivity",
+    "label",
+    "themes",
+    "detail",
+    "analyzer_version",
+    "scored_revision",
+    "scored_at",
+)
+
+Pair = tuple[int, int]  # (relationship id, wave id): one trend point
+# Per pair, per response: the ratings by dimension.
+Ratings = dict[Pair, dict[int, dict[str, float | None]]]
+
+# Core tables, not the mapped classes: a batch runs a dozen statements over hundreds of
+# rows, and the ORM's per-statement and per-row bookkeeping cost more than the queries.
+_answers = Answer.__table__  # type: ignore[attr-defined]
+_questions = Question.__table__  # type: ignore[attr-defined]
+_responses = Response.__table__  # type: ignore[attr-defined]
+_scores = CommentScore.__table__  # type: ignore[attr-defined]
+_templates = SurveyTemplate.__table__  # type: ignore[attr-defined]
+_trends = RelationshipTrend.__table__  # type: ignore[attr-defined]
+_waves = Wave.__table__  # type: ignore[attr-defined]
+# Both dialects spell INSERT ... ON CONFLICT the same way.
+_UPSERT_INSERT: dict[str, Callable[..., Any]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+# The statements a batch runs, built once: building and keying one again for every batch
+# costs about as much as running it.
+_RESPONSES_AND_SCORES = (
+    sa_select(
+        _responses.c.id,
+        _responses.c.comment,
+        _responses.c.updated_at,
+        _responses.c.relationship_id,
+        _responses.c.wave_id,
+        _scores.c.scored_revision,
+        _scores.c.analyzer_version,
+    )
+    .outerjoin(_scores, _scores.c.response_id == _responses.c.id)
+    .where(_responses.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_responses.c.id)
+)
+_WAVES = (
+    sa_select(_waves.c.id, _waves.c.closes_at, _templates.c.name)
+    .join(_templates, _templates.c.id == _waves.c.template_id)
+    .where(_waves.c.id.in_(bindparam("waves", expanding=True)))
+)
+# Two plain INs, not a row-value IN (which SQLite answers with a table scan); the caller
+# keeps the pairs it asked for.
+_IN_PAIRS = (
+    _trends.c.relationship_id.in_(bindparam("rels", expanding=True)),
+    _trends.c.wave_id.in_(bindparam("waves", expanding=True)),
+)
+_LOCK_POINTS = (
+    sa_select(_trends.c.id)
+    .where(*_IN_PAIRS)
+    .order_by(_trends.c.relationship_id, _trends.c.wave_id)
+    .with_for_update()
+)
+# Each response of the pairs, with its comment's polarity (None without a comment).
+_PAIR_RESPONSES = (
+    sa_select(
+        _responses.c.id,
+        _responses.c.relationship_id,
+        _responses.c.wave_id,
+        case((_responses.c.comment != "", _scores.c.polarity), else_=None),
+    )
+    .outerjoin(_scores, _scores.c.response_id == _responses.c.id)
+    .where(
+        _responses.c.relationship_id.in_(bindparam("rels", expanding=True)),
+        _responses.c.wave_id.in_(bindparam("waves", expanding=True)),
+    )
+)
+_RATINGS = (
+    sa_select(_answers.c.response_id, _questions.c.dimension, _answers.c.value_int)
+    .join(_questions, _questions.c.id == _answers.c.question_id)
+    .where(_answers.c.response_id.in_(bindparam("ids", expanding=True)))
+    .where(_questions.c.kind == QuestionKind.scale_1_5)
+    .where(_questions.c.dimension != Dimension.other)
+)
+_UPDATE_POINT = update(_trends).where(
+    _trends.c.relationship_id == bindparam("b_relationship_id"),
+    _trends.c.wave_id == bindparam("b_wave_id"),
+)
+
+
+class TrendPoint(NamedTuple):
+    """A trend point as `recompute_trends` wrote it."""
+
+    relationship_id: int
+    wave_id: int
+    satisfaction: float | None
+    trust: float | None
+    communication: float | None
+    partnership: float | None
+    estimates: float | None
+    sentiment: float | None
+    answers: int
+    updated_at: datetime
+
 
 def score_responses(session: Session, response_ids: Iterable[int]) -> int:
-    """Score each response's comment (skipping unchanged ones) and refresh its trend point."""
+    """Score each response's comment (skipping unchanged ones) and refresh its trend point.
+
+    Returns how many scores were written. The analyzer runs before anything is locked, so
+    a batch holds row locks (on SQLite, the one write lock the web also needs) only while
+    it writes; and a reading never replaces one of a newer revision of the answers, however
+    two workers scoring the same response interleave.
+    """
     ids = sorted(set(response_ids))
     if not ids:
         return 0
-    existing = _locked_scores(session, ids)
-    # Read after taking the locks: a worker that waited scores what the last one committed.
-    responses = session.exec(
-        select(Response).where(col(Response.id).in_(ids)).execution_options(populate_existing=True)
-    ).all()
-    scored = 0
-    for response in responses:
-        current = existing.get(response.id)  # type: ignore[arg-type]
-        if (
-            current is not None
-            and current.scored_revision == response.updated_at
-            and current.analyzer_version == sentiment.ANALYZER_VERSION
-        ):
-            continue
-        write_score(session, response, current)
-        scored += 1
-    recompute_trends(session, {(r.relationship_id, r.wave_id) for r in responses})
-    return scored
+    responses = session.execute(_RESPONSES_AND_SCORES, {"ids": ids}).all()
+    readings = [
+        {"response_id": response_id, **_score_values(comment, revision)}
+        for response_id, comment, revision, _rel, _wave, scored, version in responses
+        if scored != revision or version != sentiment.ANALYZER_VERSION
+    ]
+    written = _write_scores(session, readings)
+    recompute_trends(session, {(row.relationship_id, row.wave_id) for row in responses})
+    return written
 
 
-def _locked_scores(session: Session, ids: list[int]) -> dict[int, CommentScore]:
-    """The score rows of `ids`, created if missing and locked until commit (in id order)."""
-    now = utcnow()
-    # An empty analyzer version marks the placeholder as not scored yet.
-    placeholder = {"polarity": 0.0, "subjectivity": 0.0, "label": "neutral", "themes": ""}
-    db.insert_missing_many(
-        session,
-        CommentScore,
-        ("response_id",),
-        [
-            {
-                **placeholder,
-                "response_id": response_id,
-                "detail": {},
-                "analyzer_version": "",
-                "scored_revision": now,
-                "scored_at": now,
-            }
-            for response_id in ids
-        ],
-    )
-    rows = session.exec(
-        select(CommentScore)
-        .where(col(CommentScore.response_id).in_(ids))
-        .order_by(col(CommentScore.response_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return {row.response_id: row for row in rows}
+def _write_scores(session: Session, readings: list[dict[str, object]]) -> int:
+    """Insert or replace score rows in one statement; returns how many were written.
+
+    A stored reading is replaced only by one of a later revision, or of the same revision
+    by another analyzer version: a worker that scored an older revision (or lost a race to
+    score the same one) writes nothing. On PostgreSQL the conflicting insert waits for the
+    other transaction and then applies this test to what it committed.
+    """
+    if not readings:
+        return 0
+    statement = _score_upsert(session.get_bind().dialect.name)
+    return len(session.execute(statement, readings).all())
 
 
-def write_score(session: Session, response: Response, current: CommentScore | None) -> None:
-    """Replace (never duplicate) the score of one response."""
-    reading = sentiment.score(response.comment)
-    row = current or CommentScore(
-        response_id=response.id,  # type: ignore[arg-type]
-        polarity=0.0,
-        subjectivity=0.0,
-        label="neutral",
-        analyzer_version="",
-        scored_revision=response.updated_at,
-    )
-    row.polarity = reading.polarity
-    row.subjectivity = reading.subjectivity
-    row.label = reading.label
-    row.themes = ",".join(reading.themes)
+@cache
+def _score_upsert(dialect: str) -> Any:
+    if dialect not in _UPSERT_INSERT:
+        raise RuntimeError(f"scoring needs SQLite or PostgreSQL, not {dialect}")
+    statement = _UPSERT_INSERT[dialect](_scores)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_scores.c.response_id],
+        set_={name: new[name] for name in SCORE_COLUMNS},
+        where=(new.scored_revision > _scores.c.scored_revision)
+        | (
+            (new.scored_revision == _scores.c.scored_revision)
+            & (new.analyzer_version != _scores.c.analyzer_version)
+        ),
+    ).returning(_scores.c.response_id)
+
+
+def _score_values(comment: str, revision: datetime) -> dict[str, object]:
+    """The comment_score columns for one reading of `comment`."""
+    reading = sentiment.score(comment)
     to_dict = getattr(reading, "to_dict", None)
-    row.detail = to_dict() if callable(to_dict) else {}
-    row.analyzer_version = sentiment.ANALYZER_VERSION
-    row.scored_revision = response.updated_at
-    row.scored_at = utcnow()
-    session.add(row)
+    return {
+        "polarity": reading.polarity,
+        "subjectivity": reading.subjectivity,
+        "label": reading.label,
+        "themes": ",".join(reading.themes),
+        "detail": to_dict() if callable(to_dict) else {},
+        "analyzer_version": sentiment.ANALYZER_VERSION,
+        "scored_revision": revision,
+        "scored_at": utcnow(),
+    }
 
 
-def recompute_trends(session: Session, pairs: Iterable[tuple[int, int]]) -> list[RelationshipTrend]:
+def recompute_trends(session: Session, pairs: Iterable[Pair]) -> list[TrendPoint]:
     """Rebuild the trend points of many (relationship, wave) pairs with a handful of queries.
 
     Same result as `recompute_trend` per pair (the tests compare them), but a batch of 200
-    submissions costs five statements instead of a thousand.
+    submissions costs six statements instead of a thousand.
     """
     wanted = set(pairs)
     closes = {
         wave_id: closes_at
-        for wave_id, closes_at, template in session.exec(
-            select(Wave.id, Wave.closes_at, SurveyTemplate.name)
-            .join(SurveyTemplate, col(SurveyTemplate.id) == col(Wave.template_id))
-            .where(col(Wave.id).in_({w for _, w in wanted}))
-        ).all()
+        for wave_id, closes_at, template in session.execute(
+            _WAVES, {"waves": sorted({w for _, w in wanted})}
+        )
         # Lessons-learned answers are scored as comments but are no relationship pulse.
         if template != LESSONS_TEMPLATE
     }
@@ -127,9 +224,43 @@ def recompute_trends(session: Session, pairs: Iterable[tuple[int, int]]) -> list
     if not keys:
         return []
     now = utcnow()
+    _lock_points(session, keys, closes, now)
+    ratings, polarities = _read_pairs(session, keys)
+    points = [
+        TrendPoint(
+            relationship_id=r,
+            wave_id=w,
+            updated_at=now,
+            **_point_values(ratings.get((r, w), {}), polarities.get((r, w), [])),  # type: ignore[arg-type]
+        )
+        for r, w in keys
+    ]
+    session.execute(
+        _UPDATE_POINT,
+        [
+            {
+                "b_relationship_id": p.relationship_id,
+                "b_wave_id": p.wave_id,
+                **{f: getattr(p, f) for f in (*TREND_DIMENSIONS, "sentiment", "answers")},
+                "updated_at": p.updated_at,
+            }
+            for p in points
+        ],
+    )
+    return points
+
+
+def _lock_points(
+    session: Session, keys: list[Pair], closes: dict[int, datetime], now: datetime
+) -> None:
+    """Create the missing points and lock them all, in key order, before anything is read.
+
+    So concurrent recomputes queue up and the last one reads everything committed before
+    it. Points of the same relationships in the same waves are locked too, harmlessly.
+    """
     db.insert_missing_many(
         session,
-        RelationshipTrend,
+        _trends,
         ("relationship_id", "wave_id"),
         [
             {
@@ -142,47 +273,47 @@ def recompute_trends(session: Session, pairs: Iterable[tuple[int, int]]) -> list
             for r, w in keys
         ],
     )
-    in_batch = tuple_(col(Response.relationship_id), col(Response.wave_id)).in_(keys)
-    points = session.exec(
-        select(RelationshipTrend)
-        .where(
-            tuple_(col(RelationshipTrend.relationship_id), col(RelationshipTrend.wave_id)).in_(keys)
-        )
-        .order_by(col(RelationshipTrend.relationship_id), col(RelationshipTrend.wave_id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    ratings: dict[tuple[int, int], dict[int, dict[str, float | None]]] = {}
-    # Five columns: beyond sqlmodel's typed select overloads, so plain SQLAlchemy here.
-    for rel, wave, response_id, dimension, value in session.execute(
-        sa_select(
-            col(Response.relationship_id),
-            col(Response.wave_id),
-            col(Response.id),
-            col(Question.dimension),
-            col(Answer.value_int),
-        )
-        .join(Answer, col(Answer.response_id) == col(Response.id))
-        .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(in_batch)
-        .where(col(Question.kind) == QuestionKind.scale_1_5)
-        .where(col(Question.dimension) != Dimension.other)
-    ).all():
-        ratings.setdefault((rel, wave), {}).setdefault(response_id, {})[str(dimension)] = value
-    polarities: dict[tuple[int, int], list[float]] = {}
-    for rel, wave, polarity in session.exec(
-        select(Response.relationship_id, Response.wave_id, CommentScore.polarity)
-        .join(CommentScore, col(CommentScore.response_id) == col(Response.id))
-        .where(in_batch)
-        .where(Response.comment != "")
-    ).all():
-        polarities.setdefault((rel, wave), []).append(polarity)
-    for point in points:
-        key = (point.relationship_id, point.wave_id)
-        per_response = ratings.get(key, {})
-        _fill_point(point, per_response, polarities.get(key, []))
-        session.add(point)
-    return list(points)
+    # SQLite has no row locks: the insert above took its one write lock, which holds until
+    # commit, so the reads after it see every other writer's work already.
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_POINTS, _pair_parameters(keys)).all()
+
+
+def _pair_parameters(keys: list[Pair]) -> dict[str, list[int]]:
+    return {"rels": sorted({r for r, _ in keys}), "waves": sorted({w for _, w in keys})}
+
+
+def _read_pairs(session: Session, keys: list[Pair]) -> tuple[Ratings, dict[Pair, list[float]]]:
+    """Per pair: each response's ratings by dimension, and its comments' polarities."""
+    wanted = set(keys)
+    pair_of: dict[int, Pair] = {}
+    polarities: dict[Pair, list[float]] = {}
+    for response_id, rel, wave, polarity in session.execute(
+        _PAIR_RESPONSES, _pair_parameters(keys)
+    ):
+        if (rel, wave) in wanted:
+            pair_of[response_id] = (rel, wave)
+            if polarity is not None:
+                polarities.setdefault((rel, wave), []).append(polarity)
+    ratings: Ratings = {}
+    for response_id, dimension, value in session.execute(_RATINGS, {"ids": sorted(pair_of)}):
+        per_response = ratings.setdefault(pair_of[response_id], {})
+        per_response.setdefault(response_id, {})[str(dimension)] = value
+    return ratings, polarities
+
+
+def _point_values(
+    per_response: dict[int, dict[str, float | None]], polarities: list[float]
+) -> dict[str, float | int | None]:
+    """A trend point's means per dimension, sentiment and answer count."""
+    means = trends.dimension_means(per_response.values())
+    values: dict[str, float | int | None] = {
+        dimension: means[dimension][0] if dimension in means else None
+        for dimension in TREND_DIMENSIONS
+    }
+    values["sentiment"] = trends.mean_or_none(polarities)
+    values["answers"] = len(per_response)
+    return values
 
 
 def _fill_point(
@@ -190,11 +321,8 @@ def _fill_point(
     per_response: dict[int, dict[str, float | None]],
     polarities: list[float],
 ) -> None:
-    means = trends.dimension_means(per_response.values())
-    for dimension in TREND_DIMENSIONS:
-        setattr(point, dimension, means[dimension][0] if dimension in means else None)
-    point.sentiment = trends.mean_or_none(polarities)
-    point.answers = len(per_response)
+    for name, value in _point_values(per_response, polarities).items():
+        setattr(point, name, value)
     point.updated_at = utcnow()
 
 

@@ -3,13 +3,18 @@
 The database drives everything: `sweep` (a scheduler entry) queues each delivery whose time
 has come on the "mail" queue, and `deliver` claims the row before posting, so a job that
 runs twice, or two workers holding the same job, POST at most once per (endpoint, event).
+Each POST resolves the host itself, checks every address (no loopback, private or link-local
+network in production) and connects to the checked address: a name cannot be re-pointed at
+the internal network between the check and the connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from survey import db, queue, webhook_signing
+from survey import db, queue, webhook_signing, webhook_targets
 from survey.config import Settings
 from survey.models import (
     WebhookAttempt,
@@ -70,10 +75,32 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
-def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str | None]:
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    """Connects only to addresses of the host that pass the private-network check."""
+
+    allow_private = False
+
+    def connect(self) -> None:
+        """Resolve, check and connect (the TLS subclass then wraps this socket)."""
+        self.sock = webhook_targets.connect(
+            self.host, self.port, self.timeout, allow_private=self.allow_private
+        )
+        with contextlib.suppress(OSError):  # as http.client does: not every OS has it
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection, _CheckedHTTPConnection):
+    """HTTPS over a checked connection; the certificate is verified for the host name."""
+
+
+def _post_once(
+    url: str, body: bytes, headers: dict[str, str], allow_private: bool
+) -> tuple[int, str | None]:
     parts = urlsplit(url)
-    factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    https = parts.scheme == "https"
+    factory = _CheckedHTTPSConnection if https else _CheckedHTTPConnection
     conn = factory(parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS)
+    conn.allow_private = allow_private
     try:
         path = parts.path or "/"
         conn.request("POST", f"{path}?{parts.query}" if parts.query else path, body, headers)
@@ -84,8 +111,13 @@ def _post_once(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str
         conn.close()
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
-    """POST `body`; follow a 307/308 only to the same origin, never to another host."""
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, allow_private: bool = False
+) -> PostResult:
+    """POST `body`; follow a 307/308 only to the same origin, never to another host.
+
+    Loopback and private-network addresses are refused unless `allow_private`.
+    """
     started = time.monotonic()
 
     def done(status: int | None, error: str, retry: bool) -> PostResult:
@@ -95,7 +127,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
     target = url
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            status, location = _post_once(target, body, headers)
+            status, location = _post_once(target, body, headers, allow_private)
+        except webhook_targets.UnsafeTarget as exc:
+            return done(None, f"refused: the URL {exc}", False)
         except (OSError, http.client.HTTPException) as exc:
             return done(None, f"{type(exc).__name__}: {exc}", True)
         if not 300 <= status < 400:
@@ -156,7 +190,7 @@ def deliver(delivery_id: int) -> str:
             result = PostResult(None, "endpoint deactivated", False, 0)
         else:
             body, headers = signed_request(endpoint, event, delivery)
-            result = post(endpoint.url, body, headers)
+            result = post(endpoint.url, body, headers, allow_private=settings.webhook_allow_private)
         return record(session, delivery, result, utcnow())
 
 

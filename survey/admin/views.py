@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -11,12 +11,15 @@ import redis
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from survey import audit, queue
+from survey import audit, mail_problems, queue
 from survey.admin import bp
 from survey.models import Role
 from survey.web.session import get_session, settings
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
+# Failed emails older than this are history, not something to act on.
+FAILED_MAIL_WINDOW = timedelta(days=7)
+STALE = int(mail_problems.SENDING_STALE_AFTER.total_seconds() // 60)
 
 
 def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,6 +40,9 @@ def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
 def queues():  # type: ignore[no-untyped-def]
     """What the workers have to do, what failed, what runs now, and who is alive."""
     url = settings().redis_url
+    now = datetime.now(UTC)
+    # From the database, so it shows even when Redis is down.
+    mail_trouble = mail_problems.by_wave(get_session(), now=now, since=now - FAILED_MAIL_WINDOW)
     try:
         page = {
             "depths": queue.queue_depths(url),
@@ -46,11 +52,14 @@ def queues():  # type: ignore[no-untyped-def]
             "schedulers": queue.scheduler_heartbeats(url),
         }
     except REDIS_ERRORS:
-        return render_template("admin/queues.html", redis_down=True), 503
-    now = datetime.now(UTC)
+        return render_template(
+            "admin/queues.html", redis_down=True, mail_trouble=mail_trouble, stale_minutes=STALE
+        ), 503
     return render_template(
         "admin/queues.html",
         redis_down=False,
+        mail_trouble=mail_trouble,
+        stale_minutes=STALE,
         now=now,
         scheduler_ages={
             name: max(0, int(now.timestamp() - beat["at"]))

@@ -12,7 +12,7 @@ from survey.api import bp
 from survey.api.paging import ApiError, commit, created, json_body, not_found, paginate
 from survey.api.portfolio import changeable, project_or_404, require_setup_role, round1
 from survey.api.tokens import require_token
-from survey.models import ActionStatus, FollowUpAction, Project, Role
+from survey.models import ActionStatus, FollowUpAction, Project
 from survey.models.public import ActionCreate, ActionPublic, ActionUpdate
 from survey.portfolio_setup import parse
 from survey.web.session import get_session
@@ -40,8 +40,7 @@ def actions():  # type: ignore[no-untyped-def]
         .join(Project, col(Project.id) == col(FollowUpAction.project_id))
         .order_by(col(FollowUpAction.id))
     )
-    if g.api_user.role == Role.pm:
-        query = query.where(Project.pm_id == g.api_user.id)
+    query = queries.only_visible(query, user=g.api_user)
     if request.args.get("project"):
         query = query.where(Project.code == request.args["project"])
     status = request.args.get("status")

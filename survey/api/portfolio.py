@@ -18,7 +18,7 @@ from survey.api.paging import (
     paginate,
 )
 from survey.api.tokens import require_token
-from survey.models import Project, Relationship, Role, Stakeholder
+from survey.models import Project, Relationship, Stakeholder
 from survey.models.public import (
     ProjectPublic,
     RelationshipCreate,
@@ -76,8 +76,7 @@ def projects():  # type: ignore[no-untyped-def]
     """Projects the token's user may see, with reported status and measured health."""
     session = get_session()
     query = select(Project).order_by(col(Project.code))
-    if g.api_user.role == Role.pm:
-        query = query.where(Project.pm_id == g.api_user.id)
+    query = queries.only_visible(query, user=g.api_user)
     page = paginate(session, query, updated_column=col(Project.updated_at))
     out = []
     for project in page.items:
@@ -201,8 +200,7 @@ def relationships():  # type: ignore[no-untyped-def]
         .join(Project, col(Project.id) == col(Relationship.project_id))
         .order_by(col(Relationship.id))
     )
-    if g.api_user.role == Role.pm:
-        query = query.where(Project.pm_id == g.api_user.id)
+    query = queries.only_visible(query, user=g.api_user)
     if request.args.get("project"):
         query = query.where(Project.code == request.args["project"])
     page = paginate(get_session(), query, updated_column=col(Relationship.updated_at))

@@ -78,6 +78,7 @@ def webhook_create():  # type: ignore[no-untyped-def]
             data=body,
             actor=g.api_user,
             production=settings().production,
+            allow_private=settings().webhook_allow_private,
         )
     except pm_actions.InputError as exc:
         session.rollback()
@@ -118,6 +119,7 @@ def webhook_update(endpoint_id: int):  # type: ignore[no-untyped-def]
             data=body,
             actor=g.api_user,
             production=settings().production,
+            allow_private=settings().webhook_allow_private,
         )
     except pm_actions.InputError as exc:
         session.rollback()

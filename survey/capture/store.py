@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
 
 from survey import events, outbox
 from survey.capture.pulse import PulseForm
@@ -19,6 +20,33 @@ from survey.models import (
     Response,
     utcnow,
 )
+
+# Built once with bound parameters: constructing and keying a statement costs several times
+# more than running it, and these run on every submission.
+_invitations = Invitation.__table__  # type: ignore[attr-defined]
+_responses = Response.__table__  # type: ignore[attr-defined]
+_answers = Answer.__table__  # type: ignore[attr-defined]
+_MARK_RESPONDED = (
+    update(_invitations)
+    .where(_invitations.c.id == bindparam("invitation_id"))
+    .values(
+        responded_at=func.coalesce(
+            _invitations.c.responded_at,
+            bindparam("now", type_=_invitations.c.responded_at.type),
+        )
+    )
+)
+_RESPONSE_ID = select(_responses.c.id).where(
+    _responses.c.invitation_id == bindparam("invitation_id")
+)
+_INSERT_RESPONSE = insert(_responses)
+_UPDATE_RESPONSE = (
+    update(_responses)
+    .where(_responses.c.id == bindparam("response_id"))
+    .values(comment=bindparam("comment"), updated_at=bindparam("now"))
+)
+_DELETE_ANSWERS = delete(_answers).where(_answers.c.response_id == bindparam("response_id"))
+_INSERT_ANSWERS = insert(_answers)
 
 
 def find_response(session: Session, invitation_id: int) -> Response | None:
@@ -38,26 +66,11 @@ def saved_answers(session: Session, response: Response, questions: Sequence[Ques
     return out
 
 
-def _write(
-    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
-) -> OutboxEvent:
-    now = utcnow()
-    # Concurrent POSTs for one invitation queue up on its row (FOR UPDATE; SQLite's single
-    # writer does the same), so each sees the response the previous one committed.
-    session.execute(
-        select(Invitation.id).where(col(Invitation.id) == invitation.id).with_for_update()
-    )
-    response = find_response(session, invitation.id)  # type: ignore[arg-type]
-    if response is None:
-        response = Response(
-            invitation_id=invitation.id,  # type: ignore[arg-type]
-            wave_id=invitation.wave_id,
-            relationship_id=invitation.relationship_id,
-        )
-        session.add(response)
-        session.flush()  # Raises IntegrityError here if a concurrent POST got in first.
-    else:
-        session.execute(delete(Answer).where(col(Answer.response_id) == response.id))
+def _answer_rows(
+    questions: Sequence[Question], form: PulseForm
+) -> tuple[list[dict[str, object]], str]:
+    """The answer rows (without their response) and the comment, the text answers joined."""
+    rows: list[dict[str, object]] = []
     comment_parts = []
     for question in questions:
         value = form.values.get(question.key)
@@ -65,31 +78,70 @@ def _write(
             continue
         if question.kind == QuestionKind.text:
             comment_parts.append(str(value))
-        session.add(
-            Answer(
-                response_id=response.id,  # type: ignore[arg-type]
-                question_id=question.id,  # type: ignore[arg-type]
-                value_int=value if isinstance(value, int) else None,
-                value_text=value if isinstance(value, str) else None,
-            )
+        rows.append(
+            {
+                "question_id": question.id,
+                "value_int": value if isinstance(value, int) else None,
+                "value_text": value if isinstance(value, str) else None,
+            }
         )
-    response.comment = "\n\n".join(comment_parts)
-    response.updated_at = now
-    invitation.responded_at = invitation.responded_at or now
-    session.add_all([response, invitation])
-    event = outbox.record(session, events.RESPONSE_SUBMITTED.name, response_id=response.id)
+    return rows, "\n\n".join(comment_parts)
+
+
+def _write(
+    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
+) -> OutboxEvent:
+    now = utcnow()
+    rows, comment = _answer_rows(questions, form)
+    ids = {"invitation_id": invitation.id}
+    # Write the invitation row first: concurrent POSTs for one invitation queue up on its row
+    # lock (on SQLite's single write lock), so each sees the response the previous one
+    # committed, and SQLite never has to turn a read transaction into a write one midway.
+    session.execute(_MARK_RESPONDED, {**ids, "now": now})
+    response_id = session.execute(_RESPONSE_ID, ids).scalar()
+    if response_id is None:
+        created = session.execute(
+            _INSERT_RESPONSE,
+            {
+                **ids,
+                "wave_id": invitation.wave_id,
+                "relationship_id": invitation.relationship_id,
+                "comment": comment,
+                "submitted_at": now,
+                "updated_at": now,
+            },
+        )
+        response_id = created.inserted_primary_key[0]  # type: ignore[attr-defined]
+    else:
+        changed = {"response_id": response_id, "comment": comment, "now": now}
+        session.execute(_UPDATE_RESPONSE, changed)
+        session.execute(_DELETE_ANSWERS, changed)
+    if rows:
+        session.execute(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
+    event = outbox.record(session, events.RESPONSE_SUBMITTED.name, response_id=response_id)
     session.commit()
+    set_committed_value(invitation, "responded_at", invitation.responded_at or now)
     return event
+
+
+def submit(
+    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
+) -> OutboxEvent:
+    """Store the answers (creating or replacing the response); returns the outbox event.
+
+    The event stays in the session for as long as the caller holds it, so dispatching it
+    right after needs no query.
+    """
+    try:
+        return _write(session, invitation, questions, form)
+    except IntegrityError:
+        # Two submissions raced for the same invitation: the loser becomes an update.
+        session.rollback()
+        return _write(session, invitation, questions, form)
 
 
 def save(
     session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
 ) -> int:
-    """Store the answers (creating or replacing the response); returns the outbox event id."""
-    try:
-        event = _write(session, invitation, questions, form)
-    except IntegrityError:
-        # Two submissions raced for the same invitation: the loser becomes an update.
-        session.rollback()
-        event = _write(session, invitation, questions, form)
-    return event.id  # type: ignore[return-value]
+    """`submit`, returning the outbox event's id."""
+    return submit(session, invitation, questions, form).id  # type: ignore[return-value]

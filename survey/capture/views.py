@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask import abort, redirect, render_template, request, url_for
-from sqlmodel import select
+from sqlalchemy import bindparam
+from sqlmodel import col, select
 
 from survey import outbox
 from survey.capture import bp, pulse, store
@@ -17,33 +21,73 @@ from survey.models import (
     utcnow,
 )
 from survey.passwords import token_hash
-from survey.pulse_templates import questions_of
+from survey.pulse_templates import template_questions
 from survey.web.security import csrf
 from survey.web.session import get_session, settings
 
+# The rest of what the pulse pages show, besides the invitation and its wave.
+_SHOWN = (Relationship, Project, Stakeholder, SurveyTemplate)
 
-def _load(token: str):
-    """The invitation behind a token and its context; 404 for unknown or tampered tokens."""
-    session = get_session()
+
+def _from_invitation(*entities):  # type: ignore[no-untyped-def]
+    """SELECT `entities` from invitations joined to everything their pages show."""
+    return (
+        select(*entities)
+        .select_from(Invitation)
+        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
+        .join(Project, col(Project.id) == col(Relationship.project_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .join(SurveyTemplate, col(SurveyTemplate.id) == col(Wave.template_id))
+    )
+
+
+# Built once with bound parameters: building and keying a query costs more than running it,
+# and one of these runs on every hit.
+_BY_TOKEN = (
+    select(Invitation, Wave)
+    .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+    .where(col(Invitation.token_hash) == bindparam("token_hash"))
+)
+_PAGE_BY_TOKEN = _from_invitation(Invitation, Wave, *_SHOWN).where(
+    col(Invitation.token_hash) == bindparam("token_hash")
+)
+_SHOWN_BY_ID = _from_invitation(*_SHOWN).where(col(Invitation.id) == bindparam("invitation_id"))
+
+
+def _by_token(query, token: str):  # type: ignore[no-untyped-def]
+    """The row `query` finds for a token; 404 for unknown or tampered tokens."""
     if not 20 <= len(token) <= 100:
         abort(404)
-    invitation = session.exec(
-        select(Invitation).where(Invitation.token_hash == token_hash(token))
-    ).first()
-    if invitation is None:
+    row = get_session().exec(query, params={"token_hash": token_hash(token)}).first()
+    if row is None:
         abort(404)
-    wave = session.get(Wave, invitation.wave_id)
-    relationship = session.get(Relationship, invitation.relationship_id)
-    assert wave is not None and relationship is not None
-    context = {
+    return row
+
+
+def _context(invitation: Invitation, wave: Wave, shown: Sequence[Any]) -> dict:
+    """What a pulse page shows; `shown` is a row of `_SHOWN`."""
+    _relationship, project, stakeholder, template = shown
+    return {
         "invitation": invitation,
         "wave": wave,
-        "template": session.get(SurveyTemplate, wave.template_id),
-        "project": session.get(Project, relationship.project_id),
-        "stakeholder": session.get(Stakeholder, relationship.stakeholder_id),
-        "questions": questions_of(session, wave.template_id),
+        "template": template,
+        "project": project,
+        "stakeholder": stakeholder,
+        "questions": template_questions(get_session(), wave.template_id),
     }
-    return invitation, wave, context
+
+
+def _load(token: str):
+    """The invitation behind a token and everything its pages show, in one query."""
+    invitation, wave, *shown = _by_token(_PAGE_BY_TOKEN, token)
+    return invitation, wave, _context(invitation, wave, shown)
+
+
+def _shown_for(invitation: Invitation, wave: Wave) -> dict:
+    """The page context for an invitation already loaded (a submission that needs a page)."""
+    shown = get_session().exec(_SHOWN_BY_ID, params={"invitation_id": invitation.id}).one()
+    return _context(invitation, wave, shown)
 
 
 def _closed_page(context: dict):
@@ -67,10 +111,13 @@ def pulse_form(token: str):
 @bp.post("/<token>")
 def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
-    invitation, wave, context = _load(token)
+    # Only the invitation and its wave: a good submission shows no page, just redirects.
+    invitation, wave = _by_token(_BY_TOKEN, token)
     if not wave.is_open(utcnow()):
-        return _closed_page(context)
-    form = pulse.read_form(context["questions"], request.form)
+        return _closed_page(_shown_for(invitation, wave))
+    session = get_session()
+    questions = template_questions(session, wave.template_id)
+    form = pulse.read_form(questions, request.form)
     if not form.valid:
         return (
             render_template(
@@ -79,14 +126,13 @@ def pulse_submit(token: str):
                 values=form.raw,
                 errors=form.errors,
                 saved=None,
-                **context,
+                **_shown_for(invitation, wave),
             ),
             400,
         )
-    session = get_session()
-    event_id = store.save(session, invitation, context["questions"], form)
+    event = store.submit(session, invitation, questions, form)
     # After commit: hand the event to the workers; if Redis is down the sweeper will.
-    outbox.dispatch(session, settings().redis_url, [event_id])
+    outbox.dispatch(session, settings().redis_url, [event.id])  # type: ignore[list-item]
     return redirect(url_for("capture.thanks", token=token), code=303)
 
 

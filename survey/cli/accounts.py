@@ -1,4 +1,4 @@
-"""`rapport user create` and `rapport token create`."""
+"""`rapport user create|grant|revoke` and `rapport token create`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from survey import audit, db
-from survey.models import Role, TokenScope, User
+from survey.models import Project, Role, TokenScope, User
 from survey.models.people import UserCreate
 from survey.passwords import hash_password
 
@@ -57,6 +57,67 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
             detail={"role": data.role.value, "via": "cli"},
         )
     click.echo(f"created {data.role.value} {data.email}")
+
+
+def _viewer_and_projects(session, email: str, codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """The user with this email and the projects with these codes, or a one-line error."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    projects = []
+    for code in codes:
+        project = session.exec(select(Project).where(Project.code == code.strip().upper())).first()
+        if project is None:
+            raise click.ClickException(f"no project with code {code}")
+        projects.append(project)
+    return user, projects
+
+
+@user_group.command("grant")
+@click.argument("email")
+@click.option(
+    "--project", "codes", required=True, multiple=True, help="Project code; repeat for more."
+)
+def user_grant(email: str, codes: tuple[str, ...]) -> None:
+    """Let a viewer read a project (pages, API, exports, digests)."""
+    from survey import grants
+    from survey.cli import settings_or_fail
+
+    settings = settings_or_fail()
+    with db.session_scope(settings.database_url) as session:
+        viewer, projects = _viewer_and_projects(session, email, codes)
+        lines = []
+        for project in projects:
+            try:
+                _grant, new = grants.grant(session, project=project, viewer=viewer, actor=None)
+            except grants.GrantError as exc:
+                raise click.ClickException(str(exc)) from exc
+            state = "granted" if new else "already granted"
+            lines.append(f"{state}: {viewer.email} may read {project.code}")
+    for line in lines:
+        click.echo(line)
+
+
+@user_group.command("revoke")
+@click.argument("email")
+@click.option(
+    "--project", "codes", required=True, multiple=True, help="Project code; repeat for more."
+)
+def user_revoke(email: str, codes: tuple[str, ...]) -> None:
+    """Take a project away from a viewer."""
+    from survey import grants
+    from survey.cli import settings_or_fail
+
+    settings = settings_or_fail()
+    with db.session_scope(settings.database_url) as session:
+        viewer, projects = _viewer_and_projects(session, email, codes)
+        lines = []
+        for project in projects:
+            gone = grants.revoke(session, project=project, viewer=viewer, actor=None)
+            state = "revoked" if gone else "had no grant"
+            lines.append(f"{state}: {viewer.email} on {project.code}")
+    for line in lines:
+        click.echo(line)
 
 
 @click.group("token")

@@ -8,16 +8,24 @@ import sys
 import click
 
 from survey import db, migrate
+from survey.config import Settings, warnings
 from survey.queue import QUEUE_NAMES
 
 DEMO_LOGINS = (
     ("pm@example.com", "demo", "project manager"),
     ("admin@example.com", "demo", "admin"),
+    ("viewer@example.com", "demo", "viewer (reads FIN-ERP and DW-MOD)"),
 )
 
 
 def _python(*args: str) -> str:
     return " ".join([sys.executable, *args])
+
+
+def _warn_about(settings: Settings) -> None:
+    """Print configuration that works but is probably a mistake, where the operator looks."""
+    for warning in warnings(settings):
+        click.secho(f"WARNING: {warning}", fg="yellow", bold=True, err=True)
 
 
 @click.command()
@@ -91,6 +99,7 @@ def up(host: str, port: int, worker_count: int, demo: bool) -> None:
             manager.add_process(f"worker.{n + 1}", _python("-m", "survey.cli", "worker"), env=env)
         manager.add_process("scheduler", _python("-m", "survey.cli", "scheduler"), env=env)
         _banner(host, port, settings, seeded or demo)
+        _warn_about(settings)
         manager.loop()
     finally:
         if embedded is not None:
@@ -116,6 +125,9 @@ def _banner(host: str, port: int, settings, demo: bool) -> None:
 @click.option("--processes", default=2, show_default=True, type=int)
 def web(host: str, port: int, processes: int) -> None:
     """Serve the web app with gunicorn (SIGTERM lets requests in flight finish)."""
+    from survey.cli import settings_or_fail
+
+    _warn_about(settings_or_fail())
     os.execv(
         sys.executable,
         [
@@ -148,6 +160,7 @@ def worker(queues: str, burst: bool) -> None:
     from workers.runner import run_worker
 
     settings = settings_or_fail()
+    _warn_about(settings)
     names = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(names) - set(QUEUE_NAMES))
     if unknown:

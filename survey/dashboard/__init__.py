@@ -7,6 +7,7 @@ bp = Blueprint("dashboard", __name__)
 from survey.dashboard import (  # noqa: E402,F401
     alerts,
     api_tokens,
+    grants,
     lessons,
     plans,
     project_events,

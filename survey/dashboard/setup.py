@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from survey import pm_actions, portfolio_setup, queries, stakeholder_csv
+from survey import grants, pm_actions, portfolio_setup, queries, stakeholder_csv
 from survey.dashboard import bp
 from survey.models import Project, Role, Stakeholder, StakeholderKind, User
 from survey.pm_actions import InputError
@@ -148,6 +148,11 @@ def _project_page(  # type: ignore[no-untyped-def]
         if s.id not in on_project
     ]
     pm = session.get(User, project.pm_id) if project.pm_id else None
+    # Who else reads the project: its PM and admins see the list, admins change it.
+    viewers = grants.viewers_of(session, project_id=project.id) if can_change else []  # type: ignore[arg-type]
+    grantable = []
+    if current_user.role == Role.admin:
+        grantable = grants.grantable_viewers(session, project_id=project.id)  # type: ignore[arg-type]
     values = form or {
         "name": project.name,
         "phase": project.phase,
@@ -164,6 +169,8 @@ def _project_page(  # type: ignore[no-untyped-def]
         add_form=add_form or {},
         add_errors=add_errors or {},
         can_change=can_change,
+        viewers=viewers,
+        grantable=grantable,
     )
     return page, 400 if (errors or add_errors) else 200
 
@@ -374,9 +381,9 @@ def _values_of(person: Stakeholder) -> dict[str, object]:
 @bp.route("/setup/stakeholders/import", methods=["GET", "POST"])
 @login_required
 def setup_import():
-    """Import stakeholders from CSV: every row is checked and nothing is saved unless all pass."""
+    """Import stakeholders from CSV: good rows are saved, each bad row is listed with its reason."""
     _require_setup_role()
-    plan, problem = None, None
+    plan, problem, imported = None, None, False
     dry_run = request.form.get("dry_run") == "yes"
     if request.method == "POST":
         upload = request.files.get("file")
@@ -386,24 +393,27 @@ def setup_import():
             session = get_session()
             try:
                 plan = stakeholder_csv.plan_import(session, data=upload.read(), user=current_user)
-                if not plan.errors and not dry_run:
+                if plan.problem is None and plan.rows and not dry_run:
                     stakeholder_csv.apply_import(session, plan=plan, actor=current_user)
                     problem = _commit_or_conflict("file").get("file")
+                    imported = problem is None
             except InputError as exc:
                 session.rollback()
                 problem = "; ".join(exc.fields.values())
-            if plan is not None and not plan.errors and not dry_run and problem is None:
+            if imported and plan is not None and not plan.rejected:
                 flash(
                     f"Imported: {plan.created} new, {plan.updated} updated, "
                     f"{plan.linked} put on projects."
                 )
                 return redirect(url_for("dashboard.setup_stakeholders"))
-    failed = problem is not None or (plan is not None and bool(plan.errors))
+    # A partly imported file is a success with a report; nothing imported is a client error.
+    failed = problem is not None or (plan is not None and bool(plan.errors) and not imported)
     page = render_template(
         "dashboard/setup_import.html",
         plan=plan,
         problem=problem,
         dry_run=dry_run,
+        imported=imported,
         columns=stakeholder_csv.COLUMNS,
     )
     return page, 400 if failed else 200

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from survey import pm_actions, queries
 from survey.dashboard import bp
 from survey.models import Project, Response
-from survey.web.session import get_session
+from survey.web.session import get_session, settings
 
 
 def _changeable_project(code: str) -> Project:
@@ -114,7 +114,11 @@ def set_webhook(code: str):
     session = get_session()
     try:
         pm_actions.set_webhook(
-            session, project=project, url=request.form.get("webhook_url", ""), actor=current_user
+            session,
+            project=project,
+            url=request.form.get("webhook_url", ""),
+            actor=current_user,
+            allow_private=settings().webhook_allow_private,
         )
     except pm_actions.InputError as exc:
         flash(f"Webhook not saved: {exc}")

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from analysis import trends
 from analysis.health import FORMULA_TEXT
-from survey import charts, queries, snapshots
+from survey import attribution, charts, queries, snapshots, theme_trends
 from survey.dashboard import bp
 from survey.models import Alert, FollowUpAction, Project, Stakeholder
 from survey.pm_actions import can_change
@@ -86,6 +86,11 @@ def project(code: str):
     alerts = queries.alerts_for(session, project_ids=[found.id], status="unresolved")  # type: ignore[list-item]
     resolved = queries.alerts_for(session, project_ids=[found.id], status="resolved", limit=10)  # type: ignore[list-item]
     rows = queries.relationship_rows(session, project_id=found.id)
+    themes, theme_waves = theme_trends.themes_over_time(
+        session,
+        project_id=found.id,  # type: ignore[arg-type]
+        points=trend,
+    )
     by_rel = {r.relationship.id: r for r in health.relationships}
     health_figure = None
     if health.waves or history:
@@ -125,6 +130,13 @@ def project(code: str):
         if trend
         else None,
         withheld_waves=[p for p in trend if p["withheld"]],
+        themes=themes,
+        theme_waves=theme_waves,
+        theme_chart=charts.theme_figure(
+            themes, theme_waves, title=f"{found.name}: themes in comments per wave"
+        )
+        if themes
+        else None,
         health_figure=health_figure,
         stakeholder_map=stakeholder_map if health.relationships else None,
         history=list(reversed(history)),
@@ -155,6 +167,7 @@ def relationship(relationship_id: int):
     alerts = session.exec(
         select(Alert)
         .where(Alert.subject_kind == "relationship", Alert.subject_id == found.id)
+        .where(attribution.NAMELESS_ALERTS)
         .order_by(col(Alert.raised_at).desc())
     ).all()
     alert_ids = [a.id for a in alerts]

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlmodel import Session, col, select
 
-from survey import distribution, queries, wave_results, waves
+from survey import distribution, mail_problems, queries, wave_results, waves
 from survey.dashboard import bp
 from survey.models import (
     Attribution,
@@ -138,25 +138,38 @@ def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
     """A wave: the preview (drafts), response rate, recipients and results."""
     session = get_session()
     wave = _visible_wave(session, wave_id)
+    # A wave may cover projects the user cannot see: leave their people and results out.
+    mine = {p.id for p in queries.visible_projects(session, user=current_user)}
+    projects = waves.projects_of(session, wave_id=wave_id)
+    all_mine = all(p.id in mine for p in projects)
+    my_people = set(
+        session.exec(select(Relationship.id).where(col(Relationship.project_id).in_(mine))).all()
+    )
     preview = None
     if wave.status in (WaveStatus.draft, WaveStatus.scheduled):
-        preview = distribution.plan_invitations(
-            session,
-            wave=wave,
-            now=max(utcnow(), wave.opens_at),
-            fatigue_days=settings().fatigue_days,
-        )
+        preview = [
+            d
+            for d in distribution.plan_invitations(
+                session,
+                wave=wave,
+                now=max(utcnow(), wave.opens_at),
+                fatigue_days=settings().fatigue_days,
+            )
+            if d.invitation.relationship_id in my_people
+        ]
     keys, results = wave_results.results(session, wave=wave)
+    troubles = mail_problems.for_wave(session, wave_id=wave_id, now=utcnow())
     return render_template(
         "dashboard/wave_detail.html",
         wave=wave,
-        projects=waves.projects_of(session, wave_id=wave_id),
+        projects=[p for p in projects if p.id in mine],
         counts=waves.counts(session, wave_id=wave_id),
         preview=preview,
-        recipients=wave_results.recipients(session, wave=wave),
+        recipients=[r for r in wave_results.recipients(session, wave=wave) if r.project.id in mine],
         keys=keys,
-        results=results,
+        results=[r for r in results if r.project_id in mine or (r.project_id is None and all_mine)],
         confidential=wave.attribution == Attribution.confidential,
+        mail_problems=[t for t in troubles if t.project.id in mine],
     )
 
 

@@ -63,6 +63,7 @@ def webhook_add():  # type: ignore[no-untyped-def]
             data=_form_data(),
             actor=current_user,
             production=settings().production,
+            allow_private=settings().webhook_allow_private,
         )
     except pm_actions.InputError as exc:
         session.rollback()
@@ -110,6 +111,7 @@ def webhook_edit(endpoint_id: int):  # type: ignore[no-untyped-def]
             data=data,
             actor=current_user,
             production=settings().production,
+            allow_private=settings().webhook_allow_private,
         )
     except pm_actions.InputError as exc:
         session.rollback()

@@ -3,6 +3,7 @@
 from survey.models.alerts import ActionStatus, Alert, AlertStatus, FollowUpAction
 from survey.models.audit import AuditEntry
 from survey.models.base import utcnow
+from survey.models.grants import ProjectGrant
 from survey.models.lessons import Lesson, LessonKind
 from survey.models.mail import DeliveryStatus, MailDelivery, MailSuppression
 from survey.models.outbox import OutboxEvent
@@ -67,6 +68,7 @@ __all__ = [
     "MailSuppression",
     "OutboxEvent",
     "Project",
+    "ProjectGrant",
     "Question",
     "QuestionKind",
     "Rag",

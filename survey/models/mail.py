@@ -13,7 +13,9 @@ from survey.models.base import utcnow
 
 class DeliveryStatus(StrEnum):
     pending = "pending"  # due, waiting for a mail job (or for its retry time)
-    sending = "sending"  # claimed by a job; never sent again, even if that job died
+    # Claimed by a job. If that job died mid-send the scheduler sends it again once, after
+    # a while (workers.deliveries.recover_interrupted), and marks it failed the second time.
+    sending = "sending"
     sent = "sent"
     bounced = "bounced"  # permanent failure: the address is suppressed
     failed = "failed"  # gave up after retries, or the message could not be built
@@ -37,6 +39,8 @@ class MailDelivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
+    # When the scheduler found this delivery stuck in "sending" and queued it again.
+    interrupted_at: datetime | None = None
 
 
 class MailSuppression(SQLModel, table=True):

@@ -159,3 +159,37 @@ def test_project_page_has_no_console_errors(shared_rapport, desktop, tmp_path):
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, target)
     assert errors == []
+
+
+def test_project_page_draws_themes_over_time(shared_rapport, desktop, tmp_path):
+    page = desktop.new_page()
+    errors = _watch_for_errors(page)
+    _log_in(page, shared_rapport)
+    page.goto(f"{shared_rapport.url}/projects/{WATERMELON}")
+    page.wait_for_selector("#project-themes .main-svg")
+    blocks = page.locator("script[type='application/json'][data-chart]").count()
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot').length === {blocks}",
+        timeout=TIMEOUT_MS,
+    )
+    assert page.locator("#project-themes .heatmaplayer .hm").count() == 1
+    assert "themes in comments per wave" in page.inner_text("#project-themes")
+    assert page.locator("#themes details table tbody tr").count() >= 1
+    page.locator("#themes").screenshot(path=str(tmp_path / "themes.png"))
+    assert (tmp_path / "themes.png").stat().st_size > 5_000
+    assert errors == []
+
+
+def test_the_demo_viewer_reads_only_the_granted_projects(shared_rapport, desktop):
+    page = desktop.new_page()
+    errors = _watch_for_errors(page)
+    _log_in(page, shared_rapport, "viewer@example.com")
+    table = page.inner_text("main table")
+    assert "FIN-ERP" in table and "DW-MOD" in table
+    assert "CRM-ROLL" not in table and "HR-SELF" not in table
+    page.goto(f"{shared_rapport.url}/projects/{WATERMELON}")
+    page.wait_for_selector("#project-themes .main-svg")
+    assert page.locator("form[action$='/status']").count() == 0  # read-only
+    refused = page.goto(f"{shared_rapport.url}/projects/HR-SELF")
+    assert refused is not None and refused.status == 404
+    assert errors == [] or all("404" in e for e in errors)

@@ -17,7 +17,7 @@ from survey.models import (
     Stakeholder,
     utcnow,
 )
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import grant_project, make_project, make_relationship, make_user
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def world(session):  # type: ignore[no-untyped-def]
     theirs = make_project(session, pm=other, code="HR-SELF", name="HR portal")
     mine = make_relationship(session, project=own, name="Maria Chen")
     raj = make_relationship(session, project=theirs, name="Raj Patel")
+    grant_project(session, viewer=viewer, project=own)
     tokens = {
         name: {"Authorization": f"Bearer {issue(session, user=user)}"}
         for name, user in (("pm", pm), ("other", other), ("viewer", viewer), ("admin", admin))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from survey.models import Answer, OutboxEvent, Response, WaveStatus
+from survey.models import Answer, Invitation, OutboxEvent, Response, Wave, WaveStatus
 from tests.builders import GOOD_ANSWERS, make_invited
 from tests.conftest import csrf_token
 
@@ -106,6 +106,34 @@ def test_closed_wave_gets_a_polite_410(client, session):
     assert page.status_code == 410
     assert "closed" in page.text
     assert client.post(f"/s/{raw}", data=GOOD_ANSWERS).status_code in (400, 410)
+
+
+def test_wave_closing_while_the_form_is_open_gets_410_and_saves_nothing(client, session):
+    invitation, raw, project = make_invited(session)
+    page = client.get(f"/s/{raw}")
+    wave = session.get(Wave, invitation.wave_id)
+    wave.status = WaveStatus.closed  # type: ignore[union-attr]
+    session.add(wave)
+    session.commit()
+    response = client.post(f"/s/{raw}", data={**GOOD_ANSWERS, "csrf_token": csrf_token(page.text)})
+    assert response.status_code == 410
+    assert project.name in response.text
+    assert session.exec(select(Response)).all() == []
+    assert session.exec(select(OutboxEvent)).all() == []
+
+
+def test_first_answer_time_is_kept_when_the_answers_change(client, session):
+    invitation, raw, _project = make_invited(session)
+    assert invitation.responded_at is None
+    _post(client, raw, GOOD_ANSWERS)
+    session.expire_all()
+    first = session.get(Invitation, invitation.id).responded_at  # type: ignore[union-attr]
+    assert first is not None
+    _post(client, raw, {**GOOD_ANSWERS, "trust": "5"})
+    session.expire_all()
+    assert session.get(Invitation, invitation.id).responded_at == first  # type: ignore[union-attr]
+    saved = session.exec(select(Response)).one()
+    assert saved.updated_at >= saved.submitted_at >= first
 
 
 def test_resubmission_updates_the_single_response(client, session):

@@ -73,6 +73,7 @@ def test_every_command_has_help(path):
 def test_the_command_tree_has_every_documented_command():
     paths = {" ".join(p) for p in _command_paths(main)}
     expected = {"up", "db upgrade", "demo", "user create", "token create", "worker", "scheduler"}
+    expected |= {"user grant", "user revoke"}
     assert expected <= paths
 
 
@@ -340,6 +341,14 @@ def test_demo_logins_work(demo_db):
         assert check_password(users[login].password_hash, "demo")
     own = demo_db.exec(select(Project).where(Project.pm_id == users["pm@example.com"].id))
     assert len(own.all()) >= 3
+
+
+def test_the_demo_viewer_reads_only_the_granted_projects(demo_db):
+    viewer = demo_db.exec(select(User).where(User.email == "viewer@example.com")).one()
+    assert viewer.role == Role.viewer and check_password(viewer.password_hash, "demo")
+    visible = [p.code for p in queries.visible_projects(demo_db, user=viewer)]
+    assert visible == ["DW-MOD", "FIN-ERP"]  # the watermelon, and one that is not
+    assert len(demo_db.exec(select(Project)).all()) > len(visible)
 
 
 def test_demo_has_six_scored_waves_of_history(demo_db):

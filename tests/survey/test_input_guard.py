@@ -108,5 +108,7 @@ def test_alert_filters_outside_their_values_are_a_400_naming_the_field(app, sess
     assert reply.status_code == 400
     assert set(reply.json["error"]["fields"]) == {"status"}
     assert "unresolved" in reply.json["error"]["fields"]["status"]
-    ok = client.get("/api/v1/alerts?status=unresolved&rule=watermelon", headers=_bearer(session, user))
+    ok = client.get(
+        "/api/v1/alerts?status=unresolved&rule=watermelon", headers=_bearer(session, user)
+    )
     assert ok.status_code == 200 and ok.json == {"alerts": []}

@@ -17,7 +17,7 @@ from survey.models import (
     Stakeholder,
     StatusReport,
 )
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import grant_project, make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 from tests.pm_builders import add_wave, all_ratings, report_status
 
@@ -36,8 +36,9 @@ def portfolio(session):  # type: ignore[no-untyped-def]
     """FIN-ERP sinks while reported green; CRM-ROLL is healthy; HR-SELF belongs to another PM."""
     pm = make_user(session, email="pm@example.com")
     other = make_user(session, email="other.pm@example.com")
-    make_user(session, email="viewer@example.com", role=Role.viewer)
+    viewer = make_user(session, email="viewer@example.com", role=Role.viewer)
     fin = make_project(session, pm=pm, code="FIN-ERP", name="Finance ERP replacement")
+    grant_project(session, viewer=viewer, project=fin)
     crm = make_project(session, pm=pm, code="CRM-ROLL", name="Sales CRM rollout")
     hr = make_project(session, pm=other, code="HR-SELF", name="HR self-service portal")
     maria = make_relationship(session, project=fin, name="Maria Chen", influence=5, interest=4)
@@ -101,7 +102,7 @@ def test_project_page_draws_health_next_to_reported_status_and_the_stakeholder_m
     _login(client)
     page = client.get("/projects/FIN-ERP").text
     charts = _charts(page)
-    assert set(charts) == {"project-health", "stakeholder-map", "project-trend"}
+    assert set(charts) == {"project-health", "stakeholder-map", "project-trend", "project-themes"}
     traces = {t["name"]: t for t in charts["project-health"]["data"]}
     assert len(traces["Measured health"]["y"]) == 3
     assert traces["Reported status"]["y"] == [85.0]  # green, at the middle of the green band

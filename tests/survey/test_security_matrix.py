@@ -1,4 +1,5 @@
-"""Every route, checked as anonymous, stakeholder, viewer, PM of another project and admin.
+"""Every route, checked as anonymous, stakeholder, viewer without a grant, viewer granted the
+project, PM of another project and admin.
 
 The classification below is the contract: a route added without a line here fails
 `test_every_route_is_classified`, so new pages are covered from the day they appear.
@@ -18,6 +19,7 @@ from survey.models import Alert, FollowUpAction, Role
 from survey.quarters import Quarter
 from tests.builders import (
     GOOD_ANSWERS,
+    grant_project,
     make_invitation,
     make_project,
     make_relationship,
@@ -29,7 +31,7 @@ from tests.conftest import csrf_token
 PUBLIC = "public"  # anyone, no login (health, static files, login page, API description)
 TOKEN = "token"  # the stakeholder's survey pages: the token is the only key
 LOGIN = "login"  # any signed-in user; lists are filtered to what the user may see
-OWNED = "owned"  # one project's object: another project's PM gets 404
+OWNED = "owned"  # one project's object: another project's PM and ungranted viewers get 404
 ADMIN = "admin"  # administrators only: everyone else signed in gets 403
 API = "api"  # bearer token; lists filtered
 API_OWNED = "api-owned"  # bearer token, one project's object
@@ -85,6 +87,8 @@ ROUTES: dict[str, str] = {
     "dashboard.project_event_rules": OWNED,
     "admin.queues": ADMIN,
     "admin.retry": ADMIN,
+    "dashboard.grant_viewer": ADMIN,
+    "dashboard.revoke_viewer": ADMIN,
     "api.alerts": API,
     "api.projects": API,
     "api.wave_create": API,
@@ -154,11 +158,15 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     users = {
         "admin": make_user(session, email="admin@example.com", role=Role.admin),
         "viewer": make_user(session, email="viewer@example.com", role=Role.viewer),
+        "granted_viewer": make_user(session, email="granted@example.com", role=Role.viewer),
         "pm_a": make_user(session, email="pm-a@example.com"),
         "other_pm": make_user(session, email="pm-b@example.com"),
     }
     apollo = make_project(session, pm=users["pm_a"], code="APOLLO", name="Apollo Migration")
     boreal = make_project(session, pm=users["other_pm"], code="BOREAL", name="Boreal Billing")
+    grant_project(session, viewer=users["granted_viewer"], project=apollo)
+    # The ungranted viewer reads BOREAL, so "a viewer with some grant" is what is tested.
+    grant_project(session, viewer=users["viewer"], project=boreal)
     zora = make_relationship(session, project=apollo, name="Zora Quill")
     wave = make_wave(session, project=apollo)
     wave.title = "Apollo wave"
@@ -205,6 +213,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "filename": "rapport.css",
         "endpoint_id": _apollo_webhook(session, project_id=apollo.id),
         "job_id": "no-such-job",
+        "user_id": users["granted_viewer"].id,
     }
     bearer = {role: issue(session, user=user) for role, user in users.items()}
     return World(
@@ -288,8 +297,13 @@ def _check(actor: str, endpoint: str, method: str, reply) -> str | None:  # type
         return None if status == 403 else f"non-admin got {status}, not 403"
     if actor == "other_pm" and kind in (OWNED, API_OWNED):
         return None if status == 404 else f"another project's PM got {status}, not 404"
-    if actor == "viewer" and method == "POST" and kind != LOGIN:
+    if actor == "viewer" and kind in (OWNED, API_OWNED) and method == "GET":
+        return None if status == 404 else f"viewer without a grant got {status}, not 404"
+    if actor in VIEWERS and method != "GET" and kind != LOGIN:
         return None if status in (403, 404) else f"viewer write not refused ({status})"
+    if actor == "granted_viewer" and kind in (OWNED, API_OWNED) and method == "GET":
+        expected = 404 if endpoint in CLOSED_TO_VIEWERS else 200
+        return None if status == expected else f"granted viewer got {status}, not {expected}"
     if actor == "admin" and status in (401, 403, 404) and endpoint not in MISSING_IN_WORLD:
         return f"admin refused ({status})"
     if _is_login_redirect(reply):
@@ -297,7 +311,18 @@ def _check(actor: str, endpoint: str, method: str, reply) -> str | None:  # type
     return None
 
 
-ACTORS = ("anonymous", "stakeholder", "viewer", "other_pm", "admin")
+VIEWERS = ("viewer", "granted_viewer")
+ACTORS = ("anonymous", "stakeholder", *VIEWERS, "other_pm", "admin")
+# Read routes a viewer is refused even on a granted project: webhooks are managed by the PM
+# and admins only, and viewers see none of them.
+CLOSED_TO_VIEWERS = {
+    "dashboard.webhook_detail",
+    "dashboard.webhook_edit",
+    "api.webhook_read",
+    "api.webhook_deliveries",
+}
+# Who must never see APOLLO's secrets, on any page, list or refusal.
+OUTSIDERS = ("other_pm", "viewer")
 
 
 def test_every_route_is_classified(app):
@@ -334,13 +359,25 @@ def test_access_matrix(actor, app, world, session):
         problem = _check(actor, rule.endpoint, method, reply)
         if problem:
             problems.append(f"{method} {rule.rule} ({rule.endpoint}): {problem}")
-        if actor == "other_pm" and method == "GET" and kind in (LOGIN, API):
+        if actor in OUTSIDERS and method == "GET" and kind in (LOGIN, API, OWNED, API_OWNED):
             leaked = [w for w in SECRET_WORDS if w in reply.get_data(as_text=True)]
             if leaked:
                 problems.append(f"{method} {rule.rule}: shows another project's {leaked}")
     assert not problems, "\n".join(problems)
-    if actor in ("anonymous", "viewer", "other_pm"):
+    if actor in ("anonymous", *VIEWERS, "other_pm"):
         assert _snapshot(session) == before, f"{actor} changed data"
+
+
+def test_a_granted_viewer_reads_apollo_and_nothing_of_boreal(app, world):
+    client = app.test_client()
+    _login(client, world.emails["granted_viewer"])
+    portfolio = client.get("/portfolio").text
+    assert "Apollo Migration" in portfolio and "Boreal" not in portfolio
+    assert "apollo-secret-comment" in client.get("/projects/APOLLO").text
+    assert client.get("/projects/BOREAL").status_code == 404
+    headers = {"Authorization": f"Bearer {world.bearer['granted_viewer']}"}
+    listed = client.get("/api/v1/projects", headers=headers).get_json()["projects"]
+    assert [p["code"] for p in listed] == ["APOLLO"]
 
 
 def test_a_survey_token_opens_only_its_own_survey(app, world):

@@ -6,7 +6,7 @@ import pytest
 
 from survey import create_app, queue
 from survey.web.ratelimit import storage_uri
-from tests.builders import make_invited, make_user
+from tests.builders import GOOD_ANSWERS, make_invited, make_user
 from tests.conftest import csrf_token
 
 LIMITS = {
@@ -132,3 +132,47 @@ def test_rate_limit_keys_in_redis_hold_no_token_or_email(limited_app, session, r
     assert b"rapport-limits" in keys
     assert raw.encode() not in keys
     assert b"someone" not in keys
+
+
+def test_hammering_one_link_gets_retry_after_within_the_window(limited_app, session):
+    _invitation, raw, _project = make_invited(session)
+    client = limited_app.test_client()
+    for _ in range(8):
+        client.get(f"/s/{raw}")
+    blocked = client.get(f"/s/{raw}")
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+
+
+def test_valid_links_count_on_the_link_and_never_as_misses(limited_app, session, redis_url):
+    import redis
+
+    _invitation, raw, _project = make_invited(session)
+    client = limited_app.test_client()
+    page = client.get(f"/s/{raw}")
+    posted = client.post(f"/s/{raw}", data={**GOOD_ANSWERS, "csrf_token": csrf_token(page.text)})
+    assert posted.status_code == 303
+    counters = redis.Redis.from_url(redis_url)
+    assert counters.keys("*survey-token-miss*") == []
+    (link,) = counters.keys("*/survey-token/*")
+    assert counters.get(link) == b"2"
+    assert 0 < counters.ttl(link) <= 60
+    assert client.get("/s/" + "m" * 43).status_code == 404
+    (miss,) = counters.keys("*survey-token-miss*")
+    assert counters.get(miss) == b"1"
+
+
+def test_survey_limits_apply_once_however_many_apps_are_built(rapport_env, session):
+    _invitation, raw, _project = make_invited(session)
+    apps = [create_app({**rapport_env, "TESTING": True, **LIMITS}) for _ in range(3)]
+    client = apps[-1].test_client()
+    statuses = [client.get(f"/s/{raw}").status_code for _ in range(10)]
+    assert statuses == [200] * 8 + [429] * 2
+
+
+def test_survey_limits_are_off_when_rate_limiting_is(rapport_env, session):
+    _invitation, raw, _project = make_invited(session)
+    app = create_app({**rapport_env, "TESTING": True, "RATELIMIT_ENABLED": False, **LIMITS})
+    client = app.test_client()
+    assert [client.get(f"/s/{'g' * 40}{n:03d}").status_code for n in range(8)] == [404] * 8
+    assert [client.get(f"/s/{raw}").status_code for _ in range(10)] == [200] * 10

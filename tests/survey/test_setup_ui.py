@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from survey.models import AuditEntry, Project, Relationship, Role, Stakeholder
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import grant_project, make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 
 
@@ -14,9 +14,10 @@ from tests.conftest import csrf_token
 def people(session):  # type: ignore[no-untyped-def]
     pm = make_user(session, email="pm@example.com")
     other = make_user(session, email="other@example.com")
-    make_user(session, email="viewer@example.com", role=Role.viewer)
+    viewer = make_user(session, email="viewer@example.com", role=Role.viewer)
     make_user(session, email="admin@example.com", role=Role.admin)
     own = make_project(session, pm=pm, code="FIN-ERP", name="Finance ERP")
+    grant_project(session, viewer=viewer, project=own)
     theirs = make_project(session, pm=other, code="HR-SELF", name="HR portal")
     maria = make_relationship(session, project=own, name="Maria Chen")
     raj = make_relationship(session, project=theirs, name="Raj Patel")

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from survey.cli import main
-from survey.models import Relationship, Role, Stakeholder
+from survey.models import AuditEntry, Relationship, Role, Stakeholder
 from tests.builders import make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 
@@ -100,16 +100,23 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "message"), BAD_ROWS)
-def test_one_bad_row_rejects_the_whole_file(client, auth, session, setup, row, message):
-    before = _people(session)
+def test_a_bad_row_is_reported_and_the_good_row_imported(
+    client, auth, session, setup, row, message
+):
     good = "Zed Good,zed@example.com,,,business,3,3,no,FIN-ERP,Lead\n"
     text = HEADER + row.replace("{raj}", setup["raj"].email) + good
     reply = _upload(client, auth, text)
-    assert reply.status_code == 400
-    assert "Nothing was imported" in reply.text
+    assert reply.status_code == 200, reply.text
+    assert "Imported 1 new, 0 updated, 1 put on projects; 1 row not imported" in reply.text
     assert message in reply.text, reply.text
-    assert set(_people(session)) == set(before)  # not even the good row
-    assert len(session.exec(select(Relationship)).all()) == 1  # Raj's, from the fixture
+    people = _people(session)
+    assert set(people) == {setup["raj"].email, "zed@example.com"}  # the bad row's Ada is not
+    link = session.exec(
+        select(Relationship).where(Relationship.stakeholder_id == people["zed@example.com"].id)
+    ).one()
+    assert (link.project_id, link.role) == (setup["own"].id, "Lead")
+    raj = people[setup["raj"].email]
+    assert (raj.name, raj.influence) == ("Raj Patel", 3)  # another PM's person: untouched
 
 
 def test_every_bad_row_is_reported_with_its_number(client, auth, session, setup):
@@ -121,12 +128,71 @@ def test_every_bad_row_is_reported_with_its_number(client, auth, session, setup)
         + "Bad Two,b2@example.com,,,business,0,3,no,,\n"
     )
     reply = _upload(client, auth, text)
-    assert reply.status_code == 400
+    assert reply.status_code == 200
+    assert "3 rows not imported" in reply.text
     assert "row 3: email" in reply.text
     assert "row 4: email: also on row 2" in reply.text
     assert "row 5: influence" in reply.text
     assert "row 2:" not in reply.text
+    assert set(_people(session)) == {setup["raj"].email, "ada@example.com"}
+
+
+def test_a_file_of_bad_rows_only_imports_nothing(client, auth, session, setup):
+    text = HEADER + "Bad One,bad,,,business,3,3,no,,\n" + "Bad Two,b2@example.com,,,x,3,3,no,,\n"
+    reply = _upload(client, auth, text)
+    assert reply.status_code == 400
+    assert "Nothing was imported: 2 rows rejected" in reply.text
+    assert "row 2: email" in reply.text and "row 3: kind" in reply.text
     assert set(_people(session)) == {setup["raj"].email}
+
+
+def test_a_later_row_may_stand_in_for_a_rejected_one(client, auth, session, setup):
+    text = (
+        HEADER
+        + "Ada,ada@example.com,,,business,3,3,no,NOPE,\n"
+        + "Ada Ng,ada@example.com,,,business,4,3,no,FIN-ERP,Lead\n"
+    )
+    reply = _upload(client, auth, text)
+    assert reply.status_code == 200
+    assert "row 2: project_code: no project NOPE" in reply.text
+    assert "also on row" not in reply.text
+    assert _people(session)["ada@example.com"].influence == 4
+
+
+def test_importing_a_mixed_file_again_duplicates_no_one(client, auth, session, setup):
+    mixed = GOOD + "Bad,bad-email,,,business,3,3,no,,\n"
+    first = _upload(client, auth, mixed)
+    assert first.status_code == 200 and "Imported 2 new" in first.text
+    fixed = GOOD + "Bad,cy@example.com,,,business,3,3,no,FIN-ERP,Sponsor\n"
+    again = _upload(client, auth, fixed)
+    assert again.status_code == 302  # every row good now: back to the list
+    people = _people(session)
+    assert set(people) == {
+        setup["raj"].email,
+        "ada@example.com",
+        "ben@example.com",
+        "cy@example.com",
+    }
+    links = session.exec(select(Relationship).where(Relationship.project_id == setup["own"].id))
+    assert sorted(r.role for r in links) == ["Business lead", "Sponsor"]
+    assert (
+        "Imported: 1 new, 2 updated, 2 put on projects." in client.get("/setup/stakeholders").text
+    )
+
+
+def test_dry_run_of_a_mixed_file_reports_and_saves_nothing(client, auth, session, setup):
+    reply = _upload(client, auth, GOOD + "Bad,bad-email,,,business,3,3,no,,\n", dry_run=True)
+    assert reply.status_code == 400
+    assert "1 row would not be imported; nothing saved yet" in reply.text
+    assert "would add 2 new stakeholders, update 0 and put 1 on projects" in reply.text
+    assert "row 4: email: is not a valid email address" in reply.text
+    assert set(_people(session)) == {setup["raj"].email}
+
+
+def test_the_audit_log_counts_rejected_rows(client, auth, session, setup):
+    _upload(client, auth, GOOD + "Bad,bad-email,,,business,3,3,no,,\n")
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "stakeholders.import")).one()
+    assert entry.detail["created"] == 2 and entry.detail["rejected"] == 1
 
 
 @pytest.mark.parametrize(
@@ -216,14 +282,50 @@ def test_cli_import_dry_run_then_real(runner, session, setup, tmp_path):
     assert {"ada@example.com", "ben@example.com"} <= set(_people(session))
 
 
-def test_cli_import_with_errors_exits_1_and_saves_nothing(runner, session, setup, tmp_path):
+def test_cli_import_keeps_good_rows_reports_bad_ones_and_exits_1(runner, session, setup, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text(GOOD + "Bad,bad-email,,,business,3,3,no,,\n", encoding="utf-8")
     result = runner.invoke(main, ["stakeholder", "import", str(path)])
     assert result.exit_code == 1
-    assert "row 4: email: is not a valid email address" in result.output
-    assert "nothing was imported" in result.output
+    assert f"{path}: row 4: email: is not a valid email address" in result.output
+    assert "imported 2 new, 0 updated, 1 put on projects" in result.output
+    assert f"1 row of {path} not imported" in result.output
     assert "Traceback" not in result.output
+    assert {"ada@example.com", "ben@example.com"} <= set(_people(session))
+    assert len(_people(session)) == 3
+    # The same file again: the good rows update the same people, the bad one is still bad.
+    again = runner.invoke(main, ["stakeholders", "import", str(path)])
+    assert again.exit_code == 1
+    assert "imported 0 new, 2 updated, 1 put on projects" in again.output
+    assert len(_people(session)) == 3
+    assert len(session.exec(select(Relationship)).all()) == 2  # Raj's and Ada's, once each
+
+
+def test_cli_dry_run_of_a_mixed_file_saves_nothing_and_exits_1(runner, session, setup, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(GOOD + "Bad,bad@example.com,,,business,7,3,no,,\n", encoding="utf-8")
+    result = runner.invoke(main, ["stakeholder", "import", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert "row 4: influence: must be from 1 to 5" in result.output
+    assert "nothing saved: would import 2 new" in result.output
+    assert "1 row of" in result.output and "would not be imported" in result.output
+    assert set(_people(session)) == {setup["raj"].email}
+
+
+def test_cli_a_bad_header_imports_nothing(runner, session, setup, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("full_name,email\nAda,a@example.com\n", encoding="utf-8")
+    result = runner.invoke(main, ["stakeholder", "import", str(path)])
+    assert result.exit_code == 1
+    assert "missing column name" in result.output and "nothing was imported" in result.output
     assert set(_people(session)) == {setup["raj"].email}
     missing = runner.invoke(main, ["stakeholder", "import", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_cli_reasons_cannot_carry_terminal_escapes(runner, session, setup, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(HEADER + "Ada,a@example.com,,,business,3,3,no,\x1b[2JX,\n", encoding="utf-8")
+    result = runner.invoke(main, ["stakeholder", "import", str(path)])
+    assert result.exit_code == 1
+    assert "no project ?[2JX" in result.output and "\x1b" not in result.output

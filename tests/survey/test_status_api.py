@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from survey.api.tokens import issue
 from survey.models import Role, StatusReport
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import grant_project, make_project, make_relationship, make_user
 from tests.pm_builders import add_wave, all_ratings, report_status
 
 
@@ -22,6 +22,7 @@ def tokens(session):  # type: ignore[no-untyped-def]
     admin = make_user(session, email="admin@example.com", role=Role.admin)
     fin = make_project(session, pm=pm, code="FIN-ERP", name="Finance ERP replacement")
     hr = make_project(session, pm=other, code="HR-SELF", name="HR self-service portal")
+    grant_project(session, viewer=viewer, project=fin)
     maria = make_relationship(session, project=fin, name="Maria Chen", influence=5)
     raj = make_relationship(session, project=hr, name="Raj Patel", influence=4)
     report_status(session, project=fin, status="green")

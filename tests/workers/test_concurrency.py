@@ -76,10 +76,10 @@ def test_a_repeat_dispatch_of_a_claimed_event_does_not_handle_it_again(session, 
     event_ids, _pairs = _submitted(session, 3)
     url = rapport_env["RAPPORT_DATABASE_URL"]
     with Session(db.get_engine(url)) as worker:
-        assert [e.id for e in events.claim_batch(worker, first=event_ids[1])] == event_ids
+        assert [e.id for e in events.claim_batch(worker)] == event_ids
     # The sweeper (or a duplicate job) hands the same event to a second worker meanwhile.
     with Session(db.get_engine(url)) as other:
-        assert events.claim_batch(other, first=event_ids[1]) == []
+        assert events.claim_batch(other) == []
 
 
 def test_concurrent_trend_recomputes_keep_one_point_per_relationship_and_wave(session, rapport_env):
@@ -111,9 +111,34 @@ def test_concurrent_scoring_of_one_response_scores_it_once(session, rapport_env)
 
     ids = list(session.exec(select(Response.id)))
     for response_id in ids:
-        # The first scores it; the others wait on its row, then see it is up to date.
+        # Whoever read it unscored scored it, but one write lands; the others change nothing.
         assert sorted(_at_once([lambda r=response_id: score(r)] * 3)) == [0, 0, 1]
     session.expire_all()
     scores = session.exec(select(CommentScore)).all()
     assert sorted(s.response_id for s in scores) == sorted(ids)
     assert all(s.analyzer_version for s in scores)
+
+
+def test_a_reading_of_older_answers_never_replaces_a_newer_one(session, rapport_env):
+    from datetime import timedelta
+
+    _submitted(session, 1)
+    response = session.exec(select(Response)).one()
+    assert scoring.score_responses(session, [response.id]) == 1  # type: ignore[list-item]
+    session.commit()
+    scored = session.exec(select(CommentScore)).one()
+    assert scored.label == "negative"
+    # A slow worker read the answers before they were last saved, and writes only now.
+    older = response.updated_at - timedelta(seconds=5)
+    stale = {"response_id": response.id, **scoring._score_values("Excellent work.", older)}
+    assert scoring._write_scores(session, [stale]) == 0
+    session.commit()
+    session.expire_all()
+    stored = session.exec(select(CommentScore)).one()
+    assert (stored.scored_revision, stored.label) == (response.updated_at, "negative")
+    newer = response.updated_at + timedelta(seconds=5)
+    fresh = {"response_id": response.id, **scoring._score_values("Excellent work.", newer)}
+    assert scoring._write_scores(session, [fresh]) == 1
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(CommentScore)).one().label == "positive"

@@ -14,9 +14,10 @@ import redis
 from rq import Queue, SimpleWorker
 from sqlmodel import select
 
-from survey import webhook_signing, webhooks
+from survey import webhook_signing, webhook_targets, webhooks
 from survey.models import (
     Project,
+    Role,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -332,3 +333,83 @@ def test_payloads_carry_ids_and_scores_but_no_personal_data(session, receiver, r
     alert = next(b for b in receiver.bodies() if b["type"] == "alert.raised")
     assert alert["project"] == {"id": project.id, "code": "FIN-HOOK"}
     assert set(alert["data"]) == {"alert_id", "rule", "severity", "subject", "wave_id", "raised_at"}
+
+
+# --- private-network targets (SSRF) ----------------------------------------------------------
+
+
+@pytest.fixture
+def strict(monkeypatch):  # type: ignore[no-untyped-def]
+    """Deliver as production does: no loopback or private-network targets."""
+    monkeypatch.setenv("RAPPORT_WEBHOOK_ALLOW_PRIVATE", "off")
+    context.settings.cache_clear()
+    yield
+    context.settings.cache_clear()
+
+
+def _resolve_as(monkeypatch, host: str, *answers: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Make `host` resolve to each answer in turn (the last one sticks); returns the log."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(name, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name != host:
+            return real(name, port, *args, **kwargs)
+        address = answers[min(len(asked), len(answers) - 1)]
+        asked.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "2130706433", "[::ffff:127.0.0.1]"])
+def test_a_loopback_endpoint_is_refused_when_delivering(
+    session, project, receiver, redis_url, strict, host
+):
+    # Saved before the check existed, or by hand: the delivery checks again.
+    _endpoint(session, project, receiver.url(host=host))
+    _emit(session, project)
+    _work(redis_url)
+    assert receiver.requests == []
+    row = _delivery(session)
+    assert row.status == "failed" and row.last_status_code is None
+    assert row.last_error.startswith("refused: the URL must not point to a local or private")
+    [attempt] = _attempts(session)
+    assert attempt.outcome == "failed" and "loopback" in attempt.error
+
+
+def test_a_name_re_pointed_at_the_local_network_after_saving_is_refused(
+    session, project, receiver, redis_url, strict, monkeypatch
+):
+    asked = _resolve_as(monkeypatch, "hooks.rebind.test", "93.184.216.34", "127.0.0.1")
+    endpoint, _secret = webhooks.create_endpoint(
+        session,
+        project=project,
+        data={"url": f"http://hooks.rebind.test:{receiver.port}/hook", "events": ["wave.closed"]},
+        actor=make_user(session, role=Role.admin),
+        production=False,
+        allow_private=False,
+    )
+    session.commit()
+    assert asked == ["93.184.216.34"]  # public when saved
+    _emit(session, project)
+    _work(redis_url)
+    assert asked[-1] == "127.0.0.1" and receiver.requests == []
+    row = _delivery(session)
+    assert row.status == "failed" and "resolves to 127.0.0.1" in row.last_error
+
+
+def test_the_post_connects_to_the_address_that_was_checked(
+    session, project, receiver, redis_url, monkeypatch
+):
+    # Development allows loopback; the name exists only in our resolver, so the request can
+    # only arrive if the connection used the address the check resolved.
+    asked = _resolve_as(monkeypatch, "hooks.internal.test", "127.0.0.1")
+    _endpoint(session, project, f"http://hooks.internal.test:{receiver.port}/hook")
+    _emit(session, project)
+    _work(redis_url)
+    assert asked == ["127.0.0.1"]
+    [(headers, _body)] = receiver.requests
+    assert headers["host"] == f"hooks.internal.test:{receiver.port}"
+    assert _delivery(session).status == "delivered"

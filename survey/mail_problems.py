@@ -1,0 +1,146 @@
+"""Pulse emails a PM or admin should hear about: stuck in "sending" because a worker stopped
+mid-send, given up on, or sent a second time after such a stop. No Flask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_
+from sqlmodel import Session, col, func, select
+
+from survey.models import (
+    DeliveryStatus,
+    Invitation,
+    MailDelivery,
+    Project,
+    Relationship,
+    Stakeholder,
+    Wave,
+)
+
+# Sending one message takes seconds (SMTP timeouts are 20 s), so a claim this old belongs to
+# a worker that stopped: the scheduler then sends the email again, once.
+SENDING_STALE_AFTER = timedelta(minutes=15)
+STUCK, FAILED, RESENT = "stuck", "failed", "resent"
+EXPLANATIONS = {
+    STUCK: "a worker stopped while sending it; it is sent again automatically",
+    FAILED: "not sent",
+    RESENT: "a worker stopped while sending it, so it was sent again: it may have arrived twice",
+}
+
+
+def stale_before(now: datetime) -> datetime:
+    """Claims older than this are stuck."""
+    return now - SENDING_STALE_AFTER
+
+
+def stuck_condition(now: datetime) -> ColumnElement[bool]:
+    """Deliveries claimed for sending so long ago that their worker must have stopped."""
+    claimed_at = col(MailDelivery.claimed_at)
+    return and_(
+        col(MailDelivery.status) == DeliveryStatus.sending,
+        or_(claimed_at.is_(None), claimed_at < stale_before(now)),
+    )
+
+
+@dataclass(frozen=True)
+class MailProblem:
+    """One email of a wave that did not simply go out once."""
+
+    delivery: MailDelivery
+    stakeholder: Stakeholder
+    project: Project
+    state: str  # STUCK, FAILED or RESENT
+
+    @property
+    def what(self) -> str:
+        """ "invitation" or "reminder 2"."""
+        return self.delivery.kind.replace("-", " ")
+
+    @property
+    def explanation(self) -> str:
+        """What happened, in the PM's words, with the last error when there is one."""
+        text = EXPLANATIONS[self.state]
+        if self.state == FAILED and self.delivery.last_error:
+            text = f"{text}: {self.delivery.last_error}"
+        return text
+
+
+def _state(delivery: MailDelivery, now: datetime) -> str | None:
+    if delivery.status == DeliveryStatus.failed:
+        return FAILED
+    if delivery.status == DeliveryStatus.sending:
+        claimed = delivery.claimed_at
+        return STUCK if claimed is None or claimed < stale_before(now) else None
+    if delivery.status == DeliveryStatus.sent and delivery.interrupted_at is not None:
+        return RESENT
+    return None
+
+
+def for_wave(session: Session, *, wave_id: int, now: datetime) -> list[MailProblem]:
+    """The wave's stuck, failed and re-sent emails, by project and name."""
+    rows = session.exec(
+        select(MailDelivery, Stakeholder, Project)
+        .join(Invitation, col(Invitation.id) == col(MailDelivery.invitation_id))
+        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .join(Project, col(Project.id) == col(Relationship.project_id))
+        .where(MailDelivery.wave_id == wave_id)
+        .where(
+            or_(
+                col(MailDelivery.status) == DeliveryStatus.failed,
+                stuck_condition(now),
+                and_(
+                    col(MailDelivery.status) == DeliveryStatus.sent,
+                    col(MailDelivery.interrupted_at).is_not(None),
+                ),
+            )
+        )
+        .order_by(col(Project.code), col(Stakeholder.name), col(MailDelivery.id))
+    ).all()
+    found = []
+    for delivery, stakeholder, project in rows:
+        state = _state(delivery, now)
+        if state is not None:
+            found.append(MailProblem(delivery, stakeholder, project, state))
+    return found
+
+
+@dataclass(frozen=True)
+class WaveMailTrouble:
+    """How many of one wave's emails are stuck or failed (the admin's overview)."""
+
+    wave_id: int
+    title: str
+    stuck: int
+    failed: int
+
+
+def by_wave(session: Session, *, now: datetime, since: datetime) -> list[WaveMailTrouble]:
+    """Waves with emails stuck now, or failed since `since`, newest wave first."""
+    stuck: dict[int, int] = dict(
+        session.exec(
+            select(MailDelivery.wave_id, func.count())
+            .where(stuck_condition(now))
+            .group_by(col(MailDelivery.wave_id))
+        ).all()
+    )
+    failed: dict[int, int] = dict(
+        session.exec(
+            select(MailDelivery.wave_id, func.count())
+            .where(MailDelivery.status == DeliveryStatus.failed)
+            .where(col(MailDelivery.claimed_at) >= since)
+            .group_by(col(MailDelivery.wave_id))
+        ).all()
+    )
+    ids = set(stuck) | set(failed)
+    if not ids:
+        return []
+    titles = dict(session.exec(select(Wave.id, Wave.title).where(col(Wave.id).in_(ids))).all())
+    return [
+        WaveMailTrouble(
+            wave_id, titles.get(wave_id, ""), stuck.get(wave_id, 0), failed.get(wave_id, 0)
+        )
+        for wave_id in sorted(ids, reverse=True)
+    ]
