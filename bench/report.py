@@ -33,9 +33,11 @@ meaningful. Wall-clock numbers on their own are only context.
   the few drain jobs that dispatch queued (one whenever none was waiting). One worker process
   (`bench/worker_run.py`: warmed up as `rapport worker` is, then an RQ `SimpleWorker` in burst
   mode on that Redis) runs them end to end: claim outbox events in batches, score each
-  comment, write the scores, recompute the trend points and evaluate alerts. Comments per
-  second of that ÷ `analysis.sentiment.score` in a plain loop over the same comments, in the
-  same process right after. Every event must end processed and every comment scored.
+  comment, write the scores, recompute the trend points and evaluate alerts. It is timed
+  from its start to the end of its last job (not through RQ's burst-mode shutdown, which
+  waits up to a second for its pub/sub thread). Comments per second of that ÷
+  `analysis.sentiment.score` in a plain loop over the same comments, in the same process
+  right after. Every event must end processed and every comment scored.
 - **analyzer** — `analysis.sentiment.score` comments per second ÷ `TextBlob(text).sentiment`
   on the labelled domain comments (the demo comments if that file is missing), in alternating
   rounds; each side's best round counts (the one least disturbed by other load). The hostile

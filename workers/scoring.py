@@ -226,28 +226,18 @@ def recompute_trends(session: Session, pairs: Iterable[Pair]) -> list[TrendPoint
     now = utcnow()
     _lock_points(session, keys, closes, now)
     ratings, polarities = _read_pairs(session, keys)
-    points = [
-        TrendPoint(
-            relationship_id=r,
-            wave_id=w,
-            updated_at=now,
-            **_point_values(ratings.get((r, w), {}), polarities.get((r, w), [])),  # type: ignore[arg-type]
-        )
-        for r, w in keys
-    ]
+    values = [_point_values(ratings.get(key, {}), polarities.get(key, [])) for key in keys]
     session.execute(
         _UPDATE_POINT,
         [
-            {
-                "b_relationship_id": p.relationship_id,
-                "b_wave_id": p.wave_id,
-                **{f: getattr(p, f) for f in (*TREND_DIMENSIONS, "sentiment", "answers")},
-                "updated_at": p.updated_at,
-            }
-            for p in points
+            {"b_relationship_id": r, "b_wave_id": w, **point, "updated_at": now}
+            for (r, w), point in zip(keys, values, strict=True)
         ],
     )
-    return points
+    return [
+        TrendPoint(relationship_id=r, wave_id=w, updated_at=now, **point)  # type: ignore[arg-type]
+        for (r, w), point in zip(keys, values, strict=True)
+    ]
 
 
 def _lock_points(
