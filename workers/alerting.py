@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -38,7 +36,7 @@ from survey.models import (
     WaveStatus,
     utcnow,
 )
-from workers import context, rendering
+from workers import context, rendering, webhooks
 from workers.invitations import MAIL_POLICY, SENDER, header_safe
 from workers.mail import MailError, deliver
 
@@ -48,7 +46,6 @@ EMAIL_JOB = "workers.alerting.email_alert"
 WEBHOOK_JOB = "workers.alerting.post_alert_webhook"
 # Seconds between attempts of a failed notification (RQ Retry: one more attempt per entry).
 RETRY_INTERVALS: Sequence[int] = (10, 60, 300, 900)
-WEBHOOK_TIMEOUT_SECONDS = 10
 # The sweeper re-sends notifications that never reached Redis; older alerts are left alone so
 # an endpoint that is gone for good is not retried forever.
 SWEEP_AFTER = timedelta(minutes=30)
@@ -392,26 +389,25 @@ def webhook_payload(settings: Settings, alert: Alert, project: Project) -> dict:
     }
 
 
-def post_json(url: str, payload: dict) -> int:
-    """POST `payload` as JSON; returns the status, raising WebhookError unless it is 2xx."""
+def post_json(url: str, payload: dict, *, allow_private: bool = False) -> int:
+    """POST `payload` as JSON; returns the status, raising WebhookError unless it is 2xx.
+
+    Goes through the same checked connection as signed webhooks: the host is resolved and
+    refused if it is on a local or private network (unless allowed), right before sending,
+    so a DNS change after the URL was saved cannot aim it inside the network.
+    """
     if not url.startswith(("https://", "http://")):
         raise WebhookError(f"webhook URL must be http(s): {url[:60]!r}")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+    result = webhooks.post(
         url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Rapport alerts"},
-        method="POST",
+        json.dumps(payload).encode(),
+        {"Content-Type": "application/json", "User-Agent": "Rapport alerts"},
+        allow_private=allow_private,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise WebhookError(f"webhook answered {exc.code}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise WebhookError(f"webhook unreachable: {exc}") from exc
-    if not 200 <= status < 300:
-        raise WebhookError(f"webhook answered {status}")
-    return status
+    if not result.ok:
+        raise WebhookError(f"webhook {result.error}")
+    assert result.status is not None
+    return result.status
 
 
 def post_alert_webhook(alert_id: int) -> bool:
@@ -425,7 +421,11 @@ def post_alert_webhook(alert_id: int) -> bool:
         url = webhook_url(settings, project)
         if url is None or alert.webhook_notified_at is not None:
             return False
-        post_json(url, webhook_payload(settings, alert, project))
+        post_json(
+            url,
+            webhook_payload(settings, alert, project),
+            allow_private=settings.webhook_allow_private,
+        )
         alert.webhook_notified_at = utcnow()
         session.add(alert)
     return True

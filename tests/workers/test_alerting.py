@@ -350,3 +350,13 @@ def test_the_demo_portfolio_flags_its_watermelon_and_only_that(session):
     assert fin.status == AlertStatus.open and fin.severity == "critical"
     # The healthy CRM rollout, reported green, raises no project-level alert.
     assert not [a for a, p in rows if p.code == "CRM-ROLL" and a.subject_kind == "project"]
+
+
+def test_alert_webhook_to_a_private_address_is_refused_at_send_time(webhook_server):
+    url, hook = webhook_server
+    hook.answers = []
+    with pytest.raises(alerting.WebhookError, match="refused"):
+        alerting.post_json(url, {"text": "x"}, allow_private=False)
+    assert hook.received == []
+    assert alerting.post_json(url, {"text": "x"}, allow_private=True) == 200
+    assert hook.received == [{"text": "x"}]
