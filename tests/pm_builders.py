@@ -10,6 +10,7 @@ from sqlmodel import Session
 from survey import events, outbox
 from survey.models import (
     Answer,
+    Attribution,
     Invitation,
     Project,
     Rag,
@@ -42,6 +43,8 @@ def add_wave(
     months_ago: int,
     status: WaveStatus = WaveStatus.closed,
     drain: bool = True,
+    attribution: Attribution = Attribution.attributed,
+    title: str | None = None,
 ) -> Wave:
     """A wave covering `projects`; each (relationship, answers) pair is invited and answers the
     given {dimension: 1-5, "comment": text} (None: invited, no answer). The answers are
@@ -51,10 +54,11 @@ def add_wave(
     opens = utcnow() - timedelta(days=30 * months_ago + 12)
     wave = Wave(
         template_id=template.id,  # type: ignore[arg-type]
-        title=f"Pulse {next(_seq)}",
+        title=title or f"Pulse {next(_seq)}",
         opens_at=opens,
         closes_at=opens + timedelta(days=10 if status == WaveStatus.closed else 40),
         status=status,
+        attribution=attribution,
     )
     session.add(wave)
     session.flush()

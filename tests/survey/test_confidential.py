@@ -17,7 +17,6 @@ from survey.models import Alert, Attribution, Relationship, Wave, WaveStatus
 from tests.builders import make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 from tests.pm_builders import add_wave, all_ratings, report_status
-from workers.pipeline import drain_outbox
 
 CHART_BLOCK = re.compile(
     r'<script type="application/json" data-chart="([^"]+)">(.*?)</script>', re.DOTALL
@@ -33,15 +32,15 @@ CONFIDENTIAL_TITLE = "Confidential pulse"
 def _wave(session, *, projects, answers, months_ago, attribution, title, status=None):  # type: ignore[no-untyped-def]
     """A wave with the given attribution set before its answers are scored and alerts run."""
     extra = {"status": status} if status is not None else {}
-    wave = add_wave(
-        session, projects=projects, answers=answers, months_ago=months_ago, drain=False, **extra
+    return add_wave(
+        session,
+        projects=projects,
+        answers=answers,
+        months_ago=months_ago,
+        attribution=attribution,
+        title=title,
+        **extra,
     )
-    wave.attribution = attribution
-    wave.title = title
-    session.add(wave)
-    session.commit()
-    drain_outbox()
-    return wave
 
 
 @pytest.fixture

@@ -35,16 +35,14 @@ EARLY = "The deadline slipped but they told us early."  # communication + estima
 
 
 def _wave(session, *, project, answers, months_ago, title, confidential=False):  # type: ignore[no-untyped-def]
-    wave = add_wave(
-        session, projects=[project], answers=answers, months_ago=months_ago, drain=False
+    return add_wave(
+        session,
+        projects=[project],
+        answers=answers,
+        months_ago=months_ago,
+        title=title,
+        attribution=Attribution.confidential if confidential else Attribution.attributed,
     )
-    wave.title = title
-    if confidential:
-        wave.attribution = Attribution.confidential
-    session.add(wave)
-    session.commit()
-    drain_outbox()
-    return wave
 
 
 @pytest.fixture

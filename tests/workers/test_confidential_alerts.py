@@ -18,7 +18,6 @@ from tests.builders import make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 from tests.pm_builders import add_wave, all_ratings
 from workers import alerting, context
-from workers.pipeline import drain_outbox
 
 NAME = "Maria Secretary"
 
@@ -31,15 +30,13 @@ def _alerts(session, project: Project) -> list[Alert]:  # type: ignore[no-untype
 
 
 def _wave(session, project, answers, *, months_ago, confidential=False):  # type: ignore[no-untyped-def]
-    wave = add_wave(
-        session, projects=[project], answers=answers, months_ago=months_ago, drain=False
+    return add_wave(
+        session,
+        projects=[project],
+        answers=answers,
+        months_ago=months_ago,
+        attribution=Attribution.confidential if confidential else Attribution.attributed,
     )
-    if confidential:
-        wave.attribution = Attribution.confidential
-        session.add(wave)
-        session.commit()
-    drain_outbox()
-    return wave
 
 
 @pytest.fixture
