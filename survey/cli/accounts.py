@@ -73,11 +73,14 @@ def _viewer_and_projects(session, email: str, codes: tuple[str, ...]):  # type: 
     return user, projects
 
 
-@user_group.command("grant")
-@click.argument("email")
-@click.option(
+PROJECT_CODES = click.option(
     "--project", "codes", required=True, multiple=True, help="Project code; repeat for more."
 )
+
+
+@user_group.command("grant")
+@click.argument("email")
+@PROJECT_CODES
 def user_grant(email: str, codes: tuple[str, ...]) -> None:
     """Let a viewer read a project (pages, API, exports, digests)."""
     from survey import grants
@@ -100,9 +103,7 @@ def user_grant(email: str, codes: tuple[str, ...]) -> None:
 
 @user_group.command("revoke")
 @click.argument("email")
-@click.option(
-    "--project", "codes", required=True, multiple=True, help="Project code; repeat for more."
-)
+@PROJECT_CODES
 def user_revoke(email: str, codes: tuple[str, ...]) -> None:
     """Take a project away from a viewer."""
     from survey import grants
