@@ -68,6 +68,28 @@ def suppressed_emails(session: Session, emails: Iterable[str]) -> set[str]:
     )
 
 
+def unwanted_reason(session: Session, *, delivery: MailDelivery, now: datetime) -> str | None:
+    """Why this email must no longer go (wave closed, opted out, bounced, answered), or None."""
+    # Fresh from the database: a PM may have closed the wave or the person opted out since.
+    invitation, wave, stakeholder = session.exec(
+        select(Invitation, Wave, Stakeholder)
+        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
+        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .where(Invitation.id == delivery.invitation_id)
+        .execution_options(populate_existing=True)
+    ).one()
+    if not wave.is_open(now):
+        return "wave closed"
+    if stakeholder.unsubscribed_at is not None:
+        return "unsubscribed"
+    if suppressed_emails(session, [stakeholder.email]):
+        return "address bounced"
+    if delivery.kind != INVITATION and invitation.responded_at is not None:
+        return "already answered"
+    return None
+
+
 def _last_invited(
     session: Session, *, stakeholder_ids: set[int], exclude_wave: int
 ) -> dict[int, datetime]:
@@ -260,11 +282,16 @@ def start(
         plan(session, wave=wave, now=now, fatigue_days=fatigue_days)
     session.commit()
     if wave.status == WaveStatus.open:
-        # If Redis is down the scheduler enqueues it on its next tick.
-        queue.enqueue(
-            redis_url,
-            "mail",
-            "workers.deliveries.send_wave_mail",
-            wave.id,
-            job_id=f"send-wave-{wave.id}",
-        )
+        hand_to_mail_queue(redis_url, wave_id=wave.id)  # type: ignore[arg-type]
+
+
+def hand_to_mail_queue(redis_url: str, *, wave_id: int) -> bool:
+    """Ask the mail queue to send what the wave owes; False when Redis is unreachable."""
+    # If Redis is down the scheduler enqueues it on its next tick.
+    return queue.enqueue(
+        redis_url,
+        "mail",
+        "workers.deliveries.send_wave_mail",
+        wave_id,
+        job_id=f"send-wave-{wave_id}",
+    )

@@ -1,14 +1,18 @@
 """Pulse emails a PM or admin should hear about: stuck in "sending" because a worker stopped
-mid-send, given up on, or sent a second time after such a stop. No Flask here."""
+mid-send, given up on, or sent a second time after such a stop; and sending a failed one
+again. No Flask here."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col, func, select
 
+from survey import audit, distribution
 from survey.models import (
     DeliveryStatus,
     Invitation,
@@ -144,3 +148,62 @@ def by_wave(session: Session, *, now: datetime, since: datetime) -> list[WaveMai
         )
         for wave_id in sorted(ids, reverse=True)
     ]
+
+
+# Why an email is not sent again, in the PM's words: by its status when it has not failed,
+# else by distribution.unwanted_reason, which the mail job checks again right before sending.
+NOT_SENT_AGAIN = {
+    DeliveryStatus.pending: "it is already on its way",
+    DeliveryStatus.sending: "it is already on its way",
+    DeliveryStatus.sent: "it was sent",
+    DeliveryStatus.bounced: "the address bounced",
+    DeliveryStatus.cancelled: "it is no longer needed",
+    "wave closed": "the wave is closed",
+    "unsubscribed": "the stakeholder unsubscribed",
+    "address bounced": "the address bounced",
+    "already answered": "it is no longer needed",
+}
+
+
+def send_again(
+    session: Session, *, delivery: MailDelivery, actor_id: int, now: datetime
+) -> str | None:
+    """Make a failed email due again, with fresh retries; None if so, else why not.
+
+    The mail job then sends it like any other: same Message-ID, same checks right before
+    sending. The caller commits, then hands the wave to the mail queue.
+    """
+    if delivery.status != DeliveryStatus.failed:
+        return NOT_SENT_AGAIN[delivery.status]
+    reason = distribution.unwanted_reason(session, delivery=delivery, now=now)
+    if reason is not None:
+        return NOT_SENT_AGAIN[reason]
+    # Only from "failed": of two clicks racing, one makes it due and the other finds it so.
+    result = session.execute(
+        update(MailDelivery)
+        .where(col(MailDelivery.id) == delivery.id)
+        .where(col(MailDelivery.status) == DeliveryStatus.failed)
+        .values(status=DeliveryStatus.pending, attempts=0, next_attempt_at=now)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return NOT_SENT_AGAIN[DeliveryStatus.pending]
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="mail.send_again",
+        target_kind="mail_delivery",
+        target_id=delivery.id,
+        detail={"wave_id": delivery.wave_id, "kind": delivery.kind},
+    )
+    return None
+
+
+def send_failed_again(
+    session: Session, *, problems: Iterable[MailProblem], actor_id: int, now: datetime
+) -> Counter[str | None]:
+    """send_again each failed one of `problems`; how many by outcome (None: made due)."""
+    return Counter(
+        send_again(session, delivery=p.delivery, actor_id=actor_id, now=now)
+        for p in problems
+        if p.state == FAILED
+    )

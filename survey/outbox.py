@@ -3,17 +3,22 @@
 Dispatch is coalesced. The workers drain the outbox in batches, so an event needs only the
 promise that some drain job of its queue will start after it was committed: that is what
 the Redis marker `rapport:drain:<queue>` says (see `queue.request_drain`). Dispatching
-sets the marker and enqueues a job only when no drain is waiting already, then stamps
-`dispatched_at`. The sweeper covers the rest: events that never reached Redis, events whose
-drain job was lost, and events claimed by a worker that died.
+sets the marker and enqueues a job only when no drain is waiting already; `dispatched_at`
+records when an event was given that promise. The sweeper covers the rest: events that
+never reached Redis, events whose drain job was lost, and events claimed by a worker that
+died.
+
+The survey POST, the hottest write path, stamps `dispatched_at` in its own transaction
+(`record_dispatched`) and asks for the drain right after commit (`keep_promise`), which
+saves a second commit on every answer; only when Redis is down does it write again, to
+take the stamp back so that the next sweep dispatches the event within seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from survey import events, queue
@@ -29,6 +34,14 @@ LOST_DRAIN = timedelta(minutes=1)
 MARKER_TTL = 60
 
 _outbox = OutboxEvent.__table__  # type: ignore[attr-defined]
+# Built once: the survey POST runs these, and building a statement costs more than running it.
+_INSERT = insert(_outbox)
+_UNSTAMP = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("event_id"))
+    .where(_outbox.c.claimed_at.is_(None))
+    .values(dispatched_at=None)
+)
 
 
 def record(session: Session, kind: str, **ids: int) -> OutboxEvent:
@@ -38,6 +51,35 @@ def record(session: Session, kind: str, **ids: int) -> OutboxEvent:
     event = OutboxEvent(kind=kind, payload=dict(ids))
     session.add(event)
     return event
+
+
+def record_dispatched(session: Session, kind: str, **ids: int) -> int:
+    """Insert an event stamped as dispatched, in the caller's transaction; returns its id.
+
+    The caller must call `keep_promise` after committing. If the process dies in between,
+    the event looks like one whose drain job was lost and the sweeper dispatches it after
+    `LOST_DRAIN`.
+    """
+    if kind not in events.EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    now = utcnow()
+    created = session.connection().execute(
+        _INSERT, {"kind": kind, "payload": dict(ids), "created_at": now, "dispatched_at": now}
+    )
+    return int(created.inserted_primary_key[0])  # type: ignore[index]
+
+
+def keep_promise(session: Session, redis_url: str, kind: str, event_id: int) -> bool:
+    """Ask for the drain of an event from `record_dispatched`, now committed.
+
+    False when Redis is unreachable: the event's stamp is taken back, so the sweeper
+    dispatches it on its next round instead of waiting for `LOST_DRAIN`.
+    """
+    if request_drain(redis_url, events.EVENT_KINDS[kind].queue, event_id):
+        return True
+    session.connection().execute(_UNSTAMP, {"event_id": event_id})
+    session.commit()
+    return False
 
 
 def request_drain(redis_url: str, queue_name: str, event_id: int) -> bool:
@@ -50,18 +92,6 @@ def request_drain(redis_url: str, queue_name: str, event_id: int) -> bool:
         job_id=events.drain_job_id(event_id),
         marker_ttl=MARKER_TTL,
     )
-
-
-def dispatch(session: Session, redis_url: str, event_ids: Iterable[int]) -> int:
-    """Hand committed events to the workers; returns how many a drain job will now see."""
-    by_queue: dict[str, list[int]] = {}
-    for event_id in event_ids:
-        # The caller's own events are in the session already: no query on the request path.
-        event = session.get(OutboxEvent, event_id)
-        if event is None or event.processed_at is not None:
-            continue
-        by_queue.setdefault(events.EVENT_KINDS[event.kind].queue, []).append(event_id)
-    return _dispatch(session, redis_url, by_queue)
 
 
 def _dispatch(session: Session, redis_url: str, by_queue: dict[str, list[int]]) -> int:

@@ -9,7 +9,8 @@ project results are withheld (open, or under MIN_GROUP respondents); then a them
 when at least MIN_GROUP people mentioned it, and its split by sentiment only for the labels
 privacy.shown_groups lets through. A theme below the minimum is left out exactly like one
 nobody mentioned, so the page cannot tell "one or two people" from "nobody". Each person
-answers a wave once per project, so comments and respondents are the same count here.
+answers a wave once per project, so comments and respondents are the same count here; the
+number of comments read in a confidential wave follows the same minimum.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ThemeWave:
     withheld: str | None  # why nothing of this wave is shown, or None
     confidential: bool
     counts: Mapping[str, ThemeCount]  # absent: nobody mentioned it (or, confidential, < 3)
+    comments: int | None = None  # comments read (scored) in the wave; None when not shown
 
     def mentions(self, theme: str) -> int | None:
         """The theme's count; 0 when nobody mentioned it, None when that may not be said."""
@@ -71,10 +73,15 @@ def theme_order(themes: set[str]) -> list[str]:
     return core + sorted(themes - set(CORE_THEMES))
 
 
+def count_comments(comments: int, *, confidential: bool) -> int | None:
+    """The comments read in one wave, None when a confidential wave has fewer than MIN_GROUP."""
+    return None if confidential and comments < MIN_GROUP else comments
+
+
 def _mentions(
     session: Session, project_id: int, wave_ids: Sequence[int]
-) -> dict[int, dict[str, dict[str, int]]]:
-    """{wave id: {theme: {label: comments}}} from one grouped query."""
+) -> tuple[dict[int, dict[str, dict[str, int]]], dict[int, int]]:
+    """{wave id: {theme: {label: comments}}} and {wave id: comments read}, from one query."""
     # "+ 0" keeps the planner off the wave_id index: a wave covers many projects, so starting
     # there would read every project's answers to it. Starting from the project's
     # relationships reads only this project's responses, however large the instance grows.
@@ -84,15 +91,17 @@ def _mentions(
         .join(Relationship, col(Relationship.id) == col(Response.relationship_id))
         .join(CommentScore, col(CommentScore.response_id) == col(Response.id))
         .where(Relationship.project_id == project_id, in_waves)
-        .where(CommentScore.themes != "", Response.comment != "")
+        .where(Response.comment != "")
         .group_by(col(Response.wave_id), col(CommentScore.themes), col(CommentScore.label))
     ).all()
     out: dict[int, dict[str, dict[str, int]]] = {}
+    comments: dict[int, int] = {}
     for wave_id, themes, label, n in rows:
+        comments[wave_id] = comments.get(wave_id, 0) + int(n)
         for theme in {t for t in themes.split(",") if t}:
             per_label = out.setdefault(wave_id, {}).setdefault(theme, {})
             per_label[label] = per_label.get(label, 0) + int(n)
-    return out
+    return out, comments
 
 
 def themes_over_time(
@@ -104,7 +113,7 @@ def themes_over_time(
     `withheld` reason are reused, so this chart and the trend chart always agree.
     """
     wave_ids = [p["wave_id"] for p in points]
-    mentions = _mentions(session, project_id, wave_ids)
+    mentions, comments = _mentions(session, project_id, wave_ids)
     secret = set(
         session.exec(
             select(Wave.id).where(
@@ -119,6 +128,9 @@ def themes_over_time(
         found = {} if point["withheld"] else mentions.get(point["wave_id"], {})
         counts = {t: count_theme(c, confidential=confidential) for t, c in found.items()}
         counts = {t: c for t, c in counts.items() if c.mentions is not None}
+        read = None
+        if not point["withheld"]:
+            read = count_comments(comments.get(point["wave_id"], 0), confidential=confidential)
         seen.update(counts)
         waves.append(
             ThemeWave(
@@ -128,6 +140,7 @@ def themes_over_time(
                 point["withheld"],
                 confidential,
                 counts,
+                read,
             )
         )
     return theme_order(seen), waves

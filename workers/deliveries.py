@@ -70,28 +70,6 @@ def _claim(session: Session, delivery_id: int) -> MailDelivery | None:
     return session.get(MailDelivery, delivery_id, populate_existing=True)
 
 
-def _unwanted(session: Session, delivery: MailDelivery, now: datetime) -> str | None:
-    """Why this email must no longer go (checked after the claim, right before sending)."""
-    # Fresh from the database: a PM may have closed the wave or the person opted out since.
-    invitation, wave, stakeholder = session.exec(
-        select(Invitation, Wave, Stakeholder)
-        .join(Wave, col(Wave.id) == col(Invitation.wave_id))
-        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
-        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
-        .where(Invitation.id == delivery.invitation_id)
-        .execution_options(populate_existing=True)
-    ).one()
-    if not wave.is_open(now):
-        return "wave closed"
-    if stakeholder.unsubscribed_at is not None:
-        return "unsubscribed"
-    if distribution.suppressed_emails(session, [stakeholder.email]):
-        return "address bounced"
-    if delivery.kind != distribution.INVITATION and invitation.responded_at is not None:
-        return "already answered"
-    return None
-
-
 def _suppress(session: Session, delivery: MailDelivery, reason: str) -> None:
     invitation = session.get(Invitation, delivery.invitation_id)
     relationship = session.get(Relationship, invitation.relationship_id)  # type: ignore[union-attr]
@@ -141,7 +119,8 @@ def send_one(
     delivery = _claim(session, delivery_id)
     if delivery is None:
         return "skipped", True
-    reason = _unwanted(session, delivery, now)
+    # After the claim: a close or an opt-out made while this job waited still counts.
+    reason = distribution.unwanted_reason(session, delivery=delivery, now=now)
     if reason is not None:
         _finish(session, delivery, "cancelled", reason, now)
         return "cancelled", True

@@ -8,6 +8,7 @@ from survey.api import (  # noqa: E402,F401
     follow_up,
     portfolio,
     project_events,
+    themes,
     views,
     waves,
     webhooks,

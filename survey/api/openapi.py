@@ -6,6 +6,7 @@ from typing import Any
 
 from survey import alert_filters
 from survey.api import openapi_integrations, openapi_resources
+from survey.theme_trends import LABELS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 POINT = {
@@ -18,6 +19,56 @@ POINT = {
             for name in ("satisfaction", "trust", "communication", "partnership", "estimates")
         },
         "sentiment": {"type": ["number", "null"], "minimum": -1, "maximum": 1},
+    },
+}
+
+COUNT = {"type": ["integer", "null"], "minimum": 0}
+THEME_COUNT = {
+    "type": "object",
+    "required": ["mentions", "by_sentiment"],
+    "properties": {
+        "mentions": COUNT,
+        "by_sentiment": {
+            "type": "object",
+            "required": list(LABELS),
+            "properties": dict.fromkeys(LABELS, COUNT),
+        },
+    },
+}
+THEME_WAVE = {
+    "type": "object",
+    "description": "null marks a count a confidential wave may not show: fewer than three "
+    "people, or the whole wave withheld (`withheld` says why)",
+    "required": [
+        "wave_id",
+        "title",
+        "closes_at",
+        "confidential",
+        "withheld",
+        "comments",
+        "counts",
+    ],
+    "properties": {
+        "wave_id": {"type": "integer"},
+        "title": {"type": "string"},
+        "closes_at": {"type": "string", "description": "ISO 8601"},
+        "confidential": {"type": "boolean"},
+        "withheld": {"type": ["string", "null"]},
+        "comments": {**COUNT, "description": "Comments read in this wave"},
+        "counts": {
+            "type": "object",
+            "description": "Every theme of `themes`: comments mentioning it, by sentiment",
+            "additionalProperties": THEME_COUNT,
+        },
+    },
+}
+THEME_GRID = {
+    "type": "object",
+    "required": ["project", "themes", "waves"],
+    "properties": {
+        "project": {"type": "string"},
+        "themes": {"type": "array", "items": {"type": "string"}},
+        "waves": {"type": "array", "items": {"$ref": "#/components/schemas/ThemeWave"}},
     },
 }
 
@@ -73,6 +124,7 @@ def document() -> dict[str, Any]:
                     },
                 },
                 "TrendPoint": POINT,
+                "ThemeWave": THEME_WAVE,
                 **openapi_resources.schemas(),
             },
         },
@@ -89,7 +141,7 @@ def document() -> dict[str, Any]:
             ),
             "/waves": {"post": _wave_post()},
             "/waves/{wave_id}": _get(
-                "A wave's status and response rate",
+                "A wave's status and response rate on the projects of it you may see",
                 {"type": "object"},
                 [
                     {
@@ -99,6 +151,9 @@ def document() -> dict[str, Any]:
                         "schema": {"type": "integer"},
                     }
                 ],
+            ),
+            "/projects/{code}/themes": _get(
+                "Comments mentioning each theme per wave, by sentiment", THEME_GRID, [code]
             ),
             "/projects/{code}/health": _get(
                 "Measured health per closed wave and relationship, with the watermelon verdict",

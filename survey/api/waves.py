@@ -1,15 +1,34 @@
-"""POST /api/v1/waves creates a wave; GET /api/v1/waves/<id> reads its state and rate."""
+"""POST /api/v1/waves creates a wave; GET /api/v1/waves/<id> reads its state and rate.
+
+A wave may cover several PMs' projects: its document names, and counts, only those the
+caller may see.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import g, jsonify, request
+from sqlmodel import Session, col, func, select
 
 from survey import distribution, queries, waves
 from survey.api import bp
 from survey.api.tokens import require_token
-from survey.models import Attribution, Role, Wave, utcnow
+from survey.models import (
+    Attribution,
+    DeliveryStatus,
+    Invitation,
+    MailDelivery,
+    MailSuppression,
+    Project,
+    Relationship,
+    Role,
+    Stakeholder,
+    User,
+    Wave,
+    WaveProject,
+    utcnow,
+)
 from survey.web.errors import error_body
 from survey.web.session import get_session, settings
 
@@ -31,8 +50,52 @@ def _when(raw: object, field: str) -> datetime:
     return value
 
 
-def _wave_json(wave: Wave) -> dict:
-    counts = waves.counts(get_session(), wave_id=wave.id)  # type: ignore[arg-type]
+def _projects(session: Session, *, wave_id: int, user: User) -> list[Project]:
+    """The wave's projects the user may see, by code: a shared wave names no others."""
+    query = (
+        select(Project)
+        .join(WaveProject, col(WaveProject.project_id) == col(Project.id))
+        .where(WaveProject.wave_id == wave_id)
+        .order_by(col(Project.code))
+    )
+    return list(session.exec(queries.only_visible(query, user=user)).all())
+
+
+def _counts(session: Session, *, wave_id: int, project_ids: list[int]) -> waves.WaveCounts:
+    """waves.counts over the invitations of these projects only."""
+    rows = session.exec(
+        select(Invitation, Stakeholder, MailSuppression.id)
+        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
+        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
+        .join(
+            MailSuppression,
+            func.lower(Stakeholder.email) == col(MailSuppression.email),
+            isouter=True,
+        )
+        .where(Invitation.wave_id == wave_id, col(Relationship.project_id).in_(project_ids))
+    ).all()
+    bounced = set(
+        session.exec(
+            select(MailDelivery.invitation_id).where(
+                MailDelivery.wave_id == wave_id, MailDelivery.status == DeliveryStatus.bounced
+            )
+        ).all()
+    )
+    return waves.WaveCounts(
+        invited=len(rows),
+        emailed=sum(1 for inv, _s, _b in rows if inv.sent_at is not None),
+        answered=sum(1 for inv, _s, _b in rows if inv.responded_at is not None),
+        bounced=sum(1 for inv, _s, sup in rows if sup is not None or inv.id in bounced),
+        unsubscribed=sum(1 for _i, s, _b in rows if s.unsubscribed_at is not None),
+        deferred=sum(1 for inv, _s, _b in rows if inv.sent_at is None and inv.send_after),
+        skipped=sum(1 for inv, _s, _b in rows if inv.skip_reason is not None),
+    )
+
+
+def _wave_json(wave: Wave, projects: list[Project]) -> dict:
+    """The wave as `projects` (those the caller may see) see it: their codes and counts."""
+    ids = [p.id for p in projects]
+    counts = _counts(get_session(), wave_id=wave.id, project_ids=ids)  # type: ignore[arg-type]
     return {
         "id": wave.id,
         "title": wave.title,
@@ -41,7 +104,7 @@ def _wave_json(wave: Wave) -> dict:
         "opens_at": wave.opens_at.isoformat(),
         "closes_at": wave.closes_at.isoformat(),
         "reminder_days": list(waves.reminder_days(wave)),
-        "projects": [p.code for p in waves.projects_of(get_session(), wave_id=wave.id)],  # type: ignore[arg-type]
+        "projects": [p.code for p in projects],
         "counts": {
             k: getattr(counts, k)
             for k in ("invited", "emailed", "answered", "bounced", "unsubscribed", "deferred")
@@ -113,16 +176,17 @@ def wave_create():  # type: ignore[no-untyped-def]
         for d in preview
         if d.action != "send"
     ]
-    return jsonify({"wave": _wave_json(wave), "not_invited_now": held}), 201
+    shown = _projects(session, wave_id=wave.id, user=g.api_user)  # type: ignore[arg-type]
+    return jsonify({"wave": _wave_json(wave, shown), "not_invited_now": held}), 201
 
 
 @bp.get("/waves/<int:wave_id>")
 @require_token
 def wave_read(wave_id: int):  # type: ignore[no-untyped-def]
-    """A wave's state and response rate."""
+    """A wave's state and response rate, over the projects of it the caller may see."""
     session = get_session()
     wave = session.get(Wave, wave_id)
-    mine = {p.id for p in queries.visible_projects(session, user=g.api_user)}
-    if wave is None or not mine & {p.id for p in waves.projects_of(session, wave_id=wave_id)}:
+    shown = _projects(session, wave_id=wave_id, user=g.api_user) if wave else []
+    if wave is None or not shown:
         return jsonify(error_body("not_found", "No such wave.")), 404
-    return jsonify({"wave": _wave_json(wave)})
+    return jsonify({"wave": _wave_json(wave, shown)})

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
-from survey import events, outbox
+from survey import db, events, outbox
 from survey.capture.pulse import PulseForm
 from survey.models import (
     Answer,
     Invitation,
-    OutboxEvent,
     Question,
     QuestionKind,
     Response,
@@ -88,24 +87,38 @@ def _answer_rows(
     return rows, "\n\n".join(comment_parts)
 
 
+class Invited(Protocol):
+    """What saving reads of an invitation: an `Invitation`, or a row of its columns."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def wave_id(self) -> int: ...
+    @property
+    def relationship_id(self) -> int: ...
+
+
 def _write(
-    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
-) -> OutboxEvent:
+    session: Session, invited: Invited, questions: Sequence[Question], form: PulseForm
+) -> int:
     now = utcnow()
     rows, comment = _answer_rows(questions, form)
-    ids = {"invitation_id": invitation.id}
+    ids = {"invitation_id": invited.id}
     # Write the invitation row first: concurrent POSTs for one invitation queue up on its row
     # lock (on SQLite's single write lock), so each sees the response the previous one
     # committed, and SQLite never has to turn a read transaction into a write one midway.
-    session.execute(_MARK_RESPONDED, {**ids, "now": now})
-    response_id = session.execute(_RESPONSE_ID, ids).scalar()
+    # Core statements on the session's connection: the ORM adds nothing to these and would
+    # cost more than the statements themselves.
+    conn = session.connection()
+    conn.execute(_MARK_RESPONDED, {**ids, "now": now})
+    response_id = conn.execute(_RESPONSE_ID, ids).scalar()
     if response_id is None:
-        created = session.execute(
+        created = conn.execute(
             _INSERT_RESPONSE,
             {
                 **ids,
-                "wave_id": invitation.wave_id,
-                "relationship_id": invitation.relationship_id,
+                "wave_id": invited.wave_id,
+                "relationship_id": invited.relationship_id,
                 "comment": comment,
                 "submitted_at": now,
                 "updated_at": now,
@@ -114,34 +127,29 @@ def _write(
         response_id = created.inserted_primary_key[0]  # type: ignore[attr-defined]
     else:
         changed = {"response_id": response_id, "comment": comment, "now": now}
-        session.execute(_UPDATE_RESPONSE, changed)
-        session.execute(_DELETE_ANSWERS, changed)
+        conn.execute(_UPDATE_RESPONSE, changed)
+        conn.execute(_DELETE_ANSWERS, changed)
     if rows:
-        session.execute(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
-    event = outbox.record(session, events.RESPONSE_SUBMITTED.name, response_id=response_id)
+        conn.execute(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
+    event_id = outbox.record_dispatched(
+        session, events.RESPONSE_SUBMITTED.name, response_id=response_id
+    )
     session.commit()
-    set_committed_value(invitation, "responded_at", invitation.responded_at or now)
-    return event
+    return event_id
 
 
 def submit(
-    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
-) -> OutboxEvent:
-    """Store the answers (creating or replacing the response); returns the outbox event.
-
-    The event stays in the session for as long as the caller holds it, so dispatching it
-    right after needs no query.
-    """
-    try:
-        return _write(session, invitation, questions, form)
-    except IntegrityError:
-        # Two submissions raced for the same invitation: the loser becomes an update.
-        session.rollback()
-        return _write(session, invitation, questions, form)
-
-
-def save(
-    session: Session, invitation: Invitation, questions: Sequence[Question], form: PulseForm
+    session: Session, invited: Invited, questions: Sequence[Question], form: PulseForm
 ) -> int:
-    """`submit`, returning the outbox event's id."""
-    return submit(session, invitation, questions, form).id  # type: ignore[return-value]
+    """Store the answers (creating or replacing the response); returns the outbox event's id.
+
+    The event is stamped as dispatched: the caller must hand it over with
+    `outbox.keep_promise` once this returns (see `survey.outbox`).
+    """
+    with db.writer_turn(session):
+        try:
+            return _write(session, invited, questions, form)
+        except IntegrityError:
+            # Two submissions raced for the same invitation: the loser becomes an update.
+            session.rollback()
+            return _write(session, invited, questions, form)

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from survey import outbox
 from survey.capture import bp, pulse, store
+from survey.events import RESPONSE_SUBMITTED
 from survey.models import (
     Invitation,
     Project,
@@ -44,15 +45,23 @@ def _from_invitation(*entities):  # type: ignore[no-untyped-def]
 
 # Built once with bound parameters: building and keying a query costs more than running it,
 # and one of these runs on every hit.
+# The POST needs columns, not entities: loading two ORM objects would cost more than the
+# query. `store.Invited` names what it reads.
 _BY_TOKEN = (
-    select(Invitation, Wave)
+    select(
+        col(Invitation.id),
+        col(Invitation.wave_id),
+        col(Invitation.relationship_id),
+        col(Wave.template_id),
+        col(Wave.status),
+        col(Wave.closes_at),
+    )
     .join(Wave, col(Wave.id) == col(Invitation.wave_id))
     .where(col(Invitation.token_hash) == bindparam("token_hash"))
 )
 _PAGE_BY_TOKEN = _from_invitation(Invitation, Wave, *_SHOWN).where(
     col(Invitation.token_hash) == bindparam("token_hash")
 )
-_SHOWN_BY_ID = _from_invitation(*_SHOWN).where(col(Invitation.id) == bindparam("invitation_id"))
 
 
 def _by_token(query, token: str):  # type: ignore[no-untyped-def]
@@ -84,12 +93,6 @@ def _load(token: str):
     return invitation, wave, _context(invitation, wave, shown)
 
 
-def _shown_for(invitation: Invitation, wave: Wave) -> dict:
-    """The page context for an invitation already loaded (a submission that needs a page)."""
-    shown = get_session().exec(_SHOWN_BY_ID, params={"invitation_id": invitation.id}).one()
-    return _context(invitation, wave, shown)
-
-
 def _closed_page(context: dict):
     return render_template("capture/closed.html", **context), 410
 
@@ -111,12 +114,13 @@ def pulse_form(token: str):
 @bp.post("/<token>")
 def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
-    # Only the invitation and its wave: a good submission shows no page, just redirects.
-    invitation, wave = _by_token(_BY_TOKEN, token)
-    if not wave.is_open(utcnow()):
-        return _closed_page(_shown_for(invitation, wave))
+    # Only what saving needs: a good submission shows no page, just redirects. The rarer
+    # answers that do show a page load it in full.
+    invited = _by_token(_BY_TOKEN, token)
+    if not Wave.accepts_answers(invited.status, invited.closes_at, utcnow()):
+        return _closed_page(_load(token)[2])
     session = get_session()
-    questions = template_questions(session, wave.template_id)
+    questions = template_questions(session, invited.template_id)
     form = pulse.read_form(questions, request.form)
     if not form.valid:
         return (
@@ -126,13 +130,13 @@ def pulse_submit(token: str):
                 values=form.raw,
                 errors=form.errors,
                 saved=None,
-                **_shown_for(invitation, wave),
+                **_load(token)[2],
             ),
             400,
         )
-    event = store.submit(session, invitation, questions, form)
+    event_id = store.submit(session, invited, questions, form)
     # After commit: hand the event to the workers; if Redis is down the sweeper will.
-    outbox.dispatch(session, settings().redis_url, [event.id])  # type: ignore[list-item]
+    outbox.keep_promise(session, settings().redis_url, RESPONSE_SUBMITTED.name, event_id)
     return redirect(url_for("capture.thanks", token=token), code=303)
 
 

@@ -12,6 +12,8 @@ from survey import distribution, mail_problems, queries, wave_results, waves
 from survey.dashboard import bp
 from survey.models import (
     Attribution,
+    Invitation,
+    MailDelivery,
     MailSuppression,
     Relationship,
     Role,
@@ -230,3 +232,72 @@ def bounce_clear(wave_id: int, stakeholder_id: int):  # type: ignore[no-untyped-
     session.commit()
     flash("The address will be tried again.")
     return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)
+
+
+def _back_to_mail(wave_id: int):  # type: ignore[no-untyped-def]
+    return redirect(
+        url_for("dashboard.wave_detail", wave_id=wave_id, _anchor="mail-problems"), code=303
+    )
+
+
+@bp.post("/waves/<int:wave_id>/mail/<int:delivery_id>/send-again")
+@login_required
+def mail_send_again(wave_id: int, delivery_id: int):  # type: ignore[no-untyped-def]
+    """Send one failed email of the wave again, through the mail queue like any other."""
+    _may_change()
+    session = get_session()
+    _visible_wave(session, wave_id)
+    delivery = session.get(MailDelivery, delivery_id)
+    if delivery is None or delivery.wave_id != wave_id:
+        abort(404)
+    project_id = session.exec(
+        select(Relationship.project_id)
+        .join(Invitation, col(Invitation.relationship_id) == col(Relationship.id))
+        .where(Invitation.id == delivery.invitation_id)
+    ).one()
+    if project_id not in {p.id for p in queries.visible_projects(session, user=current_user)}:
+        abort(404)
+    why_not = mail_problems.send_again(
+        session, delivery=delivery, actor_id=current_user.id, now=utcnow()
+    )
+    session.commit()
+    if why_not is not None:
+        flash(f"The email was not sent again: {why_not}.")
+        return _back_to_mail(wave_id)
+    distribution.hand_to_mail_queue(settings().redis_url, wave_id=wave_id)
+    flash("The email will be sent again in a moment.")
+    return _back_to_mail(wave_id)
+
+
+@bp.post("/waves/<int:wave_id>/mail/send-again")
+@login_required
+def mail_send_failed_again(wave_id: int):  # type: ignore[no-untyped-def]
+    """Send every failed email of the wave's visible projects again."""
+    _may_change()
+    session = get_session()
+    _visible_wave(session, wave_id)
+    mine = {p.id for p in queries.visible_projects(session, user=current_user)}
+    now = utcnow()
+    outcomes = mail_problems.send_failed_again(
+        session,
+        problems=[
+            p
+            for p in mail_problems.for_wave(session, wave_id=wave_id, now=now)
+            if p.project.id in mine
+        ],
+        actor_id=current_user.id,
+        now=now,
+    )
+    session.commit()
+    queued = outcomes.pop(None, 0)
+    if queued:
+        distribution.hand_to_mail_queue(settings().redis_url, wave_id=wave_id)
+    held = "; ".join(f"{n} because {why}" for why, n in outcomes.most_common())
+    if not queued and not held:
+        flash("No failed email to send again.")
+    else:
+        flash(
+            f"{queued} email{'' if queued == 1 else 's'} will be sent again in a moment."
+            + (f" Not sent again: {held}." if held else "")
+        )
+    return _back_to_mail(wave_id)

@@ -79,7 +79,12 @@ class Wave(SQLModel, table=True):
 
     def is_open(self, now: datetime) -> bool:
         """Answers are accepted while the wave is open and before it closes."""
-        return self.status == WaveStatus.open and now < self.closes_at
+        return Wave.accepts_answers(self.status, self.closes_at, now)
+
+    @staticmethod
+    def accepts_answers(status: WaveStatus, closes_at: datetime, now: datetime) -> bool:
+        """`is_open` for a wave read as columns rather than loaded."""
+        return status == WaveStatus.open and now < closes_at
 
 
 class WaveProject(SQLModel, table=True):

@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel
 
 from survey.api.tokens import issue
-from survey.models import Alert, FollowUpAction, Role
+from survey.models import Alert, DeliveryStatus, FollowUpAction, MailDelivery, Role
 from survey.quarters import Quarter
 from tests.builders import (
     GOOD_ANSWERS,
@@ -78,6 +78,8 @@ ROUTES: dict[str, str] = {
     "dashboard.bounce_clear": OWNED,
     "dashboard.wave_close": OWNED,
     "dashboard.wave_schedule": OWNED,
+    "dashboard.mail_send_again": OWNED,
+    "dashboard.mail_send_failed_again": OWNED,
     "dashboard.webhooks_page": LOGIN,
     "dashboard.webhook_add": LOGIN,
     "dashboard.webhook_detail": OWNED,
@@ -115,6 +117,7 @@ ROUTES: dict[str, str] = {
     "api.project_create": API,
     "api.project_update": API_OWNED,
     "api.project_trend": API_OWNED,
+    "api.project_themes": API_OWNED,
     "api.stakeholders": API,
     "api.stakeholder_read": API_OWNED,
     "api.stakeholder_create": API,
@@ -171,7 +174,14 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     wave = make_wave(session, project=apollo)
     wave.title = "Apollo wave"
     session.add(wave)
-    _invitation, token_a = make_invitation(session, wave=wave, relationship=zora)
+    invitation_a, token_a = make_invitation(session, wave=wave, relationship=zora)
+    failed_mail = MailDelivery(
+        invitation_id=invitation_a.id,
+        wave_id=wave.id,
+        kind="invitation",
+        status=DeliveryStatus.failed,
+    )
+    session.add(failed_mail)
     boreal_rel = make_relationship(session, project=boreal, name="Bert Lund")
     boreal_wave = make_wave(session, project=boreal)
     _invitation_b, token_b = make_invitation(session, wave=boreal_wave, relationship=boreal_rel)
@@ -203,6 +213,7 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
         "code": "APOLLO",
         "relationship_id": zora.id,
         "wave_id": wave.id,
+        "delivery_id": failed_mail.id,
         "alert_id": alert.id,
         "action_id": action.id,
         "stakeholder_id": zora.stakeholder_id,

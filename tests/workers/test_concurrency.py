@@ -53,7 +53,7 @@ def _submitted(session: Session, count: int) -> tuple[list[int], list[tuple[int,
         relationship = make_relationship(session, project=project)
         invitation, _raw = make_invitation(session, wave=wave, relationship=relationship)
         form = pulse.read_form(questions, GOOD_ANSWERS)
-        event_ids.append(store.save(session, invitation, questions, form))
+        event_ids.append(store.submit(session, invitation, questions, form))
         pairs.append((relationship.id, wave.id))
     return event_ids, pairs  # type: ignore[return-value]
 

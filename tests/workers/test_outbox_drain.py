@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from survey import db, outbox, queue
 from survey.capture import pulse, store
+from survey.events import RESPONSE_SUBMITTED
 from survey.models import CommentScore, OutboxEvent, Question
 from tests.builders import (
     GOOD_ANSWERS,
@@ -32,20 +33,30 @@ def _submit(client, raw: str) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 303
 
 
-def _saved(session: Session, count: int) -> list[int]:
-    """`count` saved responses on one wave, not dispatched yet: their event ids."""
+def _stored(session: Session, count: int) -> list[int]:
+    """`count` responses stored on one wave and not handed over yet: their event ids."""
     project = make_project(session, pm=make_user(session))
     wave = make_wave(session, project=project)
     questions = session.exec(select(Question).where(Question.template_id == wave.template_id)).all()
-    event_ids = []
-    for _ in range(count):
-        invitation, _raw = make_invitation(
-            session, wave=wave, relationship=make_relationship(session, project=project)
+    form = pulse.read_form(questions, GOOD_ANSWERS)
+    return [
+        store.submit(
+            session,
+            make_invitation(
+                session, wave=wave, relationship=make_relationship(session, project=project)
+            )[0],
+            questions,
+            form,
         )
-        event_ids.append(
-            store.save(session, invitation, questions, pulse.read_form(questions, GOOD_ANSWERS))
-        )
-    return event_ids
+        for _ in range(count)
+    ]
+
+
+def _saved(session: Session, count: int) -> None:
+    """`count` responses saved on one wave while Redis was down."""
+    for event_id in _stored(session, count):
+        assert not outbox.keep_promise(session, DEAD_REDIS, RESPONSE_SUBMITTED.name, event_id)
+    assert [e.dispatched_at for e in _events(session)] == [None] * count
 
 
 def _work(redis_url: str) -> Queue:
@@ -92,8 +103,8 @@ def test_a_full_batch_queues_another_drain_so_other_workers_can_help(
     session, redis_url, rapport_env, monkeypatch
 ):
     monkeypatch.setattr(events, "BATCH_SIZE", 2)
-    event_ids = _saved(session, 5)
-    assert outbox.dispatch(session, redis_url, event_ids) == 5
+    _saved(session, 5)
+    assert outbox.sweep(session, redis_url) == 5
     waiting = _work(redis_url)
     # The first job took 2 + 2 + 1 and queued one helper after its first full batch; the
     # helper found nothing left. A second worker would have taken the helper meanwhile.
@@ -102,8 +113,8 @@ def test_a_full_batch_queues_another_drain_so_other_workers_can_help(
 
 
 def test_redis_down_leaves_events_undispatched_for_the_sweeper(session, redis_url, rapport_env):
-    event_ids = _saved(session, 2)
-    assert outbox.dispatch(session, DEAD_REDIS, event_ids) == 0
+    _saved(session, 2)
+    assert outbox.sweep(session, DEAD_REDIS) == 0
     assert [e.dispatched_at for e in _events(session)] == [None, None]
     assert outbox.sweep(session, redis_url) == 2
     assert outbox.sweep(session, redis_url) == 0  # dispatched now, and a drain is waiting
@@ -112,8 +123,8 @@ def test_redis_down_leaves_events_undispatched_for_the_sweeper(session, redis_ur
 
 
 def test_a_lost_drain_job_is_replaced_once_its_marker_expires(session, redis_url, rapport_env):
-    event_ids = _saved(session, 2)
-    assert outbox.dispatch(session, redis_url, event_ids) == 2
+    _saved(session, 2)
+    assert outbox.sweep(session, redis_url) == 2
     conn = redis.Redis.from_url(redis_url)
     Queue("events", connection=conn).empty()  # the job is lost, its marker is not
     assert 0 < conn.ttl(queue.drain_marker("events")) <= outbox.MARKER_TTL
@@ -129,8 +140,8 @@ def test_a_lost_drain_job_is_replaced_once_its_marker_expires(session, redis_url
 
 
 def test_after_redis_is_emptied_the_sweeper_dispatches_again(session, redis_url, rapport_env):
-    event_ids = _saved(session, 2)
-    assert outbox.dispatch(session, redis_url, event_ids) == 2
+    _saved(session, 2)
+    assert outbox.sweep(session, redis_url) == 2
     redis.Redis.from_url(redis_url).flushall()  # a restart without its data does the same
     assert outbox.sweep(session, redis_url, lost_after=timedelta(0)) == 2
     _work(redis_url)
@@ -140,14 +151,14 @@ def test_after_redis_is_emptied_the_sweeper_dispatches_again(session, redis_url,
 def test_an_enqueue_that_fails_after_the_marker_was_set_leaves_no_marker(
     session, redis_url, rapport_env, monkeypatch
 ):
-    event_ids = _saved(session, 2)
+    _saved(session, 2)
 
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise redis.ConnectionError("connection reset")
 
     with monkeypatch.context() as patched:
         patched.setattr(queue, "_push", broken)
-        assert outbox.dispatch(session, redis_url, event_ids) == 0
+        assert outbox.sweep(session, redis_url) == 0
     assert not redis.Redis.from_url(redis_url).exists(queue.drain_marker("events"))
     assert outbox.sweep(session, redis_url) == 2
     _work(redis_url)
@@ -155,8 +166,8 @@ def test_an_enqueue_that_fails_after_the_marker_was_set_leaves_no_marker(
 
 
 def test_the_sweeper_releases_a_dead_workers_claim(session, redis_url, rapport_env):
-    event_ids = _saved(session, 3)
-    outbox.dispatch(session, redis_url, event_ids)
+    _saved(session, 3)
+    outbox.sweep(session, redis_url)
     Queue("events", connection=redis.Redis.from_url(redis_url)).empty()
     # A worker claims the batch and dies before handling it.
     with Session(db.get_engine(rapport_env["RAPPORT_DATABASE_URL"])) as dead:
@@ -205,3 +216,13 @@ def test_request_drain_with_redis_down_is_refused(rapport_env):
         DEAD_REDIS, "events", "workers.events.process_event", 1, job_id="event-1", marker_ttl=60
     )
     queue.drain_started(DEAD_REDIS, "events")  # harmless
+
+
+def test_an_answer_whose_web_process_died_before_handing_it_over_is_swept_later(
+    session, redis_url, rapport_env
+):
+    _stored(session, 1)  # committed with its dispatch stamp, then the process died
+    assert outbox.sweep(session, redis_url) == 0  # a drain may still be on its way
+    assert outbox.sweep(session, redis_url, lost_after=timedelta(0)) == 1
+    _work(redis_url)
+    assert [(e.processed_at is not None, e.attempts) for e in _events(session)] == [(True, 1)]
