@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -214,9 +214,12 @@ class WaveCounts:
         return self.answered / self.emailed if self.emailed else None
 
 
-def counts(session: Session, *, wave_id: int) -> WaveCounts:
-    """Invited, emailed, answered, bounced, unsubscribed, deferred and skipped for one wave."""
-    rows = session.exec(
+def counts(
+    session: Session, *, wave_id: int, project_ids: Collection[int] | None = None
+) -> WaveCounts:
+    """Invited, emailed, answered, bounced, unsubscribed, deferred and skipped for one wave,
+    over the invitations of `project_ids` only when given (None: the whole wave)."""
+    query = (
         select(Invitation, Stakeholder, MailSuppression.id)
         .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
         .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
@@ -226,7 +229,10 @@ def counts(session: Session, *, wave_id: int) -> WaveCounts:
             isouter=True,
         )
         .where(Invitation.wave_id == wave_id)
-    ).all()
+    )
+    if project_ids is not None:
+        query = query.where(col(Relationship.project_id).in_(project_ids))
+    rows = session.exec(query).all()
     bounced = set(
         session.exec(
             select(MailDelivery.invitation_id).where(

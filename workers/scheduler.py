@@ -47,14 +47,9 @@ def advance_waves(settings: Settings, now: datetime | None = None) -> int:
         session.commit()
         due = deliveries.due_waves(session, now=now)
     for wave_id in due:
-        # Sending claims each delivery in the DB first, so re-enqueueing is harmless.
-        queue.enqueue(
-            settings.redis_url,
-            "mail",
-            "workers.deliveries.send_wave_mail",
-            wave_id,
-            job_id=f"send-wave-{wave_id}",
-        )
+        # Sending claims each delivery in the DB first, so re-enqueueing is harmless; with
+        # Redis down this hands nothing over and the next tick tries again.
+        distribution.hand_to_mail_queue(settings.redis_url, wave_id=wave_id)
     return len(due)
 
 

@@ -9,21 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import g, jsonify, request
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from survey import distribution, queries, waves
 from survey.api import bp
 from survey.api.tokens import require_token
 from survey.models import (
     Attribution,
-    DeliveryStatus,
-    Invitation,
-    MailDelivery,
-    MailSuppression,
     Project,
-    Relationship,
     Role,
-    Stakeholder,
     User,
     Wave,
     WaveProject,
@@ -61,41 +55,10 @@ def _projects(session: Session, *, wave_id: int, user: User) -> list[Project]:
     return list(session.exec(queries.only_visible(query, user=user)).all())
 
 
-def _counts(session: Session, *, wave_id: int, project_ids: list[int]) -> waves.WaveCounts:
-    """waves.counts over the invitations of these projects only."""
-    rows = session.exec(
-        select(Invitation, Stakeholder, MailSuppression.id)
-        .join(Relationship, col(Relationship.id) == col(Invitation.relationship_id))
-        .join(Stakeholder, col(Stakeholder.id) == col(Relationship.stakeholder_id))
-        .join(
-            MailSuppression,
-            func.lower(Stakeholder.email) == col(MailSuppression.email),
-            isouter=True,
-        )
-        .where(Invitation.wave_id == wave_id, col(Relationship.project_id).in_(project_ids))
-    ).all()
-    bounced = set(
-        session.exec(
-            select(MailDelivery.invitation_id).where(
-                MailDelivery.wave_id == wave_id, MailDelivery.status == DeliveryStatus.bounced
-            )
-        ).all()
-    )
-    return waves.WaveCounts(
-        invited=len(rows),
-        emailed=sum(1 for inv, _s, _b in rows if inv.sent_at is not None),
-        answered=sum(1 for inv, _s, _b in rows if inv.responded_at is not None),
-        bounced=sum(1 for inv, _s, sup in rows if sup is not None or inv.id in bounced),
-        unsubscribed=sum(1 for _i, s, _b in rows if s.unsubscribed_at is not None),
-        deferred=sum(1 for inv, _s, _b in rows if inv.sent_at is None and inv.send_after),
-        skipped=sum(1 for inv, _s, _b in rows if inv.skip_reason is not None),
-    )
-
-
 def _wave_json(wave: Wave, projects: list[Project]) -> dict:
     """The wave as `projects` (those the caller may see) see it: their codes and counts."""
     ids = [p.id for p in projects]
-    counts = _counts(get_session(), wave_id=wave.id, project_ids=ids)  # type: ignore[arg-type]
+    counts = waves.counts(get_session(), wave_id=wave.id, project_ids=ids)  # type: ignore[arg-type]
     return {
         "id": wave.id,
         "title": wave.title,

@@ -55,7 +55,11 @@ def wave_list():  # type: ignore[no-untyped-def]
         .distinct()
         .order_by(col(Wave.opens_at).desc())
     ).all()
-    rows = [(w, waves.counts(session, wave_id=w.id)) for w in found]  # type: ignore[arg-type]
+    # A wave shared with other PMs' projects counts only the invitations of the user's own.
+    rows = [
+        (w, waves.counts(session, wave_id=w.id, project_ids=mine))  # type: ignore[arg-type]
+        for w in found
+    ]
     return render_template("dashboard/wave_list.html", rows=rows)
 
 
@@ -165,7 +169,7 @@ def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
         "dashboard/wave_detail.html",
         wave=wave,
         projects=[p for p in projects if p.id in mine],
-        counts=waves.counts(session, wave_id=wave_id),
+        counts=waves.counts(session, wave_id=wave_id, project_ids=mine),
         preview=preview,
         recipients=[r for r in wave_results.recipients(session, wave=wave) if r.project.id in mine],
         keys=keys,
@@ -221,8 +225,11 @@ def bounce_clear(wave_id: int, stakeholder_id: int):  # type: ignore[no-untyped-
     _may_change()
     session = get_session()
     wave = _visible_wave(session, wave_id)
+    mine = {p.id for p in queries.visible_projects(session, user=current_user)}
     if stakeholder_id not in {
-        r.stakeholder.id for r in wave_results.recipients(session, wave=wave)
+        r.stakeholder.id
+        for r in wave_results.recipients(session, wave=wave)
+        if r.project.id in mine
     }:
         abort(404)
     for row in session.exec(

@@ -235,6 +235,18 @@ def test_attributed_wave_shows_who_answered(session, client, auth):
     assert "Answered</th>" in page.text and "not enough responses" not in page.text
 
 
+def test_counts_cover_the_whole_wave_or_only_the_projects_asked_for(session):
+    crm = project_with(session, 1)
+    erp = project_with(session, 2)
+    wave = open_wave(session, projects=[crm, erp])
+    _respond(session, wave, 1)  # the first invitation: CRM's one person
+    whole = waves.counts(session, wave_id=wave.id)
+    assert (whole.invited, whole.answered) == (3, 1)
+    only_erp = waves.counts(session, wave_id=wave.id, project_ids=[erp.id])
+    assert (only_erp.invited, only_erp.answered) == (2, 0)
+    assert waves.counts(session, wave_id=wave.id, project_ids=[]).invited == 0
+
+
 def test_api_creates_a_wave_with_a_bearer_token(session, client):
     project = project_with(session, 2)
     token = issue(session, user=session.get(User, project.pm_id))

@@ -135,6 +135,30 @@ def test_scheduler_opens_mails_and_closes_from_db_state(session, rapport_env, re
     assert session.get(Wave, wave.id).status == WaveStatus.closed
 
 
+def test_with_redis_down_the_scheduler_still_opens_waves_and_hands_their_mail_over_later(
+    session, rapport_env, redis_url
+):
+    now = utcnow()
+    wave = waves.create_wave(
+        session,
+        projects=[project_with(session, 2)],
+        opens_at=now,
+        closes_at=now + 7 * DAY,
+        secret_key=rapport_env["RAPPORT_SECRET_KEY"],
+    )
+    waves.schedule(session, wave=wave)
+    session.commit()
+    settings = context.settings()
+    down = settings.with_overrides(redis_url="redis://127.0.0.1:9/0")
+    assert scheduler.advance_waves(down, now=now) == 1
+    session.expire_all()
+    assert session.get(Wave, wave.id).status == WaveStatus.open
+    mail = Queue("mail", connection=redis.Redis.from_url(redis_url))
+    assert mail.count == 0
+    assert scheduler.advance_waves(settings, now=now) == 1
+    assert mail.job_ids == [f"send-wave-{wave.id}"]
+
+
 def test_a_wave_closes_even_if_the_scheduler_slept_through_its_opening(session, rapport_env):
     now = utcnow()
     wave = waves.create_wave(
