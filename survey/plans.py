@@ -1,18 +1,25 @@
-"""The communication plan: who gets which digest and how often, with defaults by role."""
+"""The communication plan: who gets which digest and how often, with defaults by role; and
+the digests and review packs a worker stopped sending midway, which an admin sends again or
+gives up on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col, select
 
+from survey import audit, mail_problems, queue
 from survey.grants import viewers_of
 from survey.models import (
     Audience,
     CommunicationPlanEntry,
+    DigestLog,
     Frequency,
     Project,
     Relationship,
+    ReportStatus,
     Stakeholder,
     StakeholderKind,
     User,
@@ -118,3 +125,173 @@ def set_entry(
     entry.updated_at = utcnow()
     session.add(entry)
     return entry
+
+
+# Digests and review packs are sent at most once: a worker that stopped mid-send leaves its
+# row in "sending", and whether the email left is unknown. Only an admin sends it again.
+INTERRUPTED, SENDING_AGAIN = "interrupted", "sending again"
+EXPLANATIONS = {
+    INTERRUPTED: "interrupted: may not have arrived",
+    SENDING_AGAIN: "to be sent again by the next run (it may arrive twice)",
+}
+SENT_AGAIN_NOTE = "a worker stopped while sending it; an admin had it sent again"
+DISMISSED_NOTE = (
+    "a worker stopped while sending it; it may or may not have arrived, "
+    "and an admin chose not to send it again"
+)
+
+
+def interrupted_condition(now: datetime) -> ColumnElement[bool]:
+    """Log rows claimed for sending so long ago that their worker must have stopped."""
+    stale = mail_problems.stale_before(now)
+    claimed_at = col(DigestLog.claimed_at)
+    return and_(
+        col(DigestLog.status) == ReportStatus.sending,
+        or_(claimed_at < stale, and_(claimed_at.is_(None), col(DigestLog.created_at) < stale)),
+    )
+
+
+@dataclass(frozen=True)
+class UnfinishedReport:
+    """A digest or review pack that did not simply go out once."""
+
+    entry: DigestLog
+    project: Project
+    state: str  # INTERRUPTED or SENDING_AGAIN
+
+    @property
+    def person(self) -> str:
+        """ "Stakeholder 12" or "User 3": ids only, like the rest of the admin pages."""
+        kind, _, raw_id = self.entry.recipient.partition(":")
+        return f"{kind.capitalize()} {raw_id}"
+
+    @property
+    def what(self) -> str:
+        """ "summary digest" or "review pack"."""
+        if self.entry.kind == "review":
+            return "review pack"
+        return f"{self.entry.audience} {self.entry.kind}"
+
+    @property
+    def claimed_at(self) -> datetime:
+        return self.entry.claimed_at or self.entry.created_at
+
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self.state]
+
+
+def unfinished_reports(session: Session, *, now: datetime) -> list[UnfinishedReport]:
+    """Interrupted digests and packs, and those waiting to be sent again, oldest first."""
+    rows = session.exec(
+        select(DigestLog, Project)
+        .join(Project, col(Project.id) == col(DigestLog.project_id))
+        .where(or_(interrupted_condition(now), col(DigestLog.status) == ReportStatus.resend))
+        .order_by(col(DigestLog.created_at), col(DigestLog.id))
+    ).all()
+    return [
+        UnfinishedReport(
+            entry,
+            project,
+            SENDING_AGAIN if entry.status == ReportStatus.resend else INTERRUPTED,
+        )
+        for entry, project in rows
+    ]
+
+
+def _decide(
+    session: Session,
+    *,
+    entry: DigestLog,
+    actor_id: int,
+    now: datetime,
+    status: ReportStatus,
+    note: str,
+    action: str,
+) -> bool:
+    # Only from a stale "sending": of two clicks racing, or a click racing a worker that was
+    # slow rather than dead, one wins and the other changes nothing.
+    result = session.execute(
+        update(DigestLog)
+        .where(col(DigestLog.id) == entry.id)
+        .where(interrupted_condition(now))
+        .values(status=status, note=note)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        target_kind="digest_log",
+        target_id=entry.id,
+        detail={"project_id": entry.project_id, "kind": entry.kind, "period": entry.period},
+    )
+    return True
+
+
+def send_again(session: Session, *, entry: DigestLog, actor_id: int, now: datetime) -> bool:
+    """Mark an interrupted report to be sent once more; False if it is not interrupted.
+
+    The report job claims it like a new one (resend -> sending), so running the job twice
+    still sends it once. The caller commits, then calls hand_to_reports_queue.
+    """
+    return _decide(
+        session,
+        entry=entry,
+        actor_id=actor_id,
+        now=now,
+        status=ReportStatus.resend,
+        note=SENT_AGAIN_NOTE,
+        action="report.send_again",
+    )
+
+
+def dismiss(session: Session, *, entry: DigestLog, actor_id: int, now: datetime) -> bool:
+    """Give up on an interrupted report (it is no longer listed); False if not interrupted.
+    The caller commits."""
+    return _decide(
+        session,
+        entry=entry,
+        actor_id=actor_id,
+        now=now,
+        status=ReportStatus.dismissed,
+        note=DISMISSED_NOTE,
+        action="report.dismiss",
+    )
+
+
+def claim_again(session: Session, *, entry_id: int) -> DigestLog | None:
+    """Take a report an admin asked for again (resend -> sending), committed; None when
+    another run took it first."""
+    result = session.execute(
+        update(DigestLog)
+        .where(col(DigestLog.id) == entry_id)
+        .where(col(DigestLog.status) == ReportStatus.resend)
+        .values(status=ReportStatus.sending, claimed_at=utcnow())
+    )
+    session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(DigestLog, entry_id, populate_existing=True)
+
+
+def hand_to_reports_queue(redis_url: str, *, entry: DigestLog) -> bool:
+    """Ask the reports queue to run the job that sends this report; False when Redis is
+    unreachable (the scheduler's next digest or review run picks it up then)."""
+    if entry.kind == "review":
+        return queue.enqueue(
+            redis_url,
+            "reports",
+            "workers.reviews.send_review_pack",
+            entry.project_id,
+            entry.period,
+            job_id=f"review-{entry.project_id}-{entry.period}",
+        )
+    return queue.enqueue(
+        redis_url,
+        "reports",
+        "workers.digests.send_project_digests",
+        entry.project_id,
+        job_id=f"digests-{entry.project_id}",
+    )

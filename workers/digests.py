@@ -1,8 +1,13 @@
 """Digest jobs: each person on a project's communication plan gets their digest, at most once
-per period, skipped (and logged as such) when nothing happened since their last one."""
+per period, skipped (and logged as such) when nothing happened since their last one.
+
+A job that dies mid-send leaves its log row in "sending" for good: it is never sent again on
+its own, because it may have arrived. The admin queues page lists it once the claim is stale;
+an admin may send it again (the next run sends it, once) or give up on it."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections import Counter
@@ -16,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from survey import db, digests, plans, queue
 from survey.config import Settings
-from survey.models import DigestLog, Frequency, Project, ReportStatus, utcnow
+from survey.models import Audience, DigestLog, Frequency, Project, ReportStatus, utcnow
 from workers import context, mail, rendering
 from workers.invitations import MAIL_POLICY, UnsendableMessage, header_safe
 
@@ -104,7 +109,8 @@ def compose(
 
 
 def send_project_digests(project_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Job: this period's digests for everyone on the project's plan; safe to run twice."""
+    """Job: this period's digests for everyone on the project's plan, and those an admin asked
+    to send again; safe to run twice."""
     settings = context.settings()
     now = now or utcnow()
     outcomes: Counter[str] = Counter()
@@ -112,10 +118,49 @@ def send_project_digests(project_id: int, now: datetime | None = None) -> dict[s
         project = session.get(Project, project_id)
         if project is None:
             return dict(outcomes)
-        for line in plans.plan_for(session, project=project):
-            if line.receives:
-                outcomes[_send_one(settings, session, project, line, now)] += 1
+        lines = [line for line in plans.plan_for(session, project=project) if line.receives]
+        # The ones sent again go first: this period's digest then covers only what is newer.
+        for entry_id in _sending_again(session, project_id):
+            outcomes[_send_again(settings, session, project, lines, entry_id, now)] += 1
+        for line in lines:
+            outcomes[_send_one(settings, session, project, line, now)] += 1
     return dict(outcomes)
+
+
+def _sending_again(session: Session, project_id: int) -> list[int]:
+    return [
+        entry_id
+        for entry_id in session.exec(
+            select(DigestLog.id)
+            .where(DigestLog.project_id == project_id, DigestLog.kind == KIND)
+            .where(DigestLog.status == ReportStatus.resend)
+            .order_by(col(DigestLog.id))
+        ).all()
+        if entry_id is not None
+    ]
+
+
+def _send_again(
+    settings: Settings,
+    session: Session,
+    project: Project,
+    lines: list[plans.PlanLine],
+    entry_id: int,
+    now: datetime,
+) -> str:
+    """Send an interrupted digest once more, as the audience it was claimed for."""
+    entry = plans.claim_again(session, entry_id=entry_id)
+    if entry is None:
+        return "already done"
+    line = next((item for item in lines if item.recipient == entry.recipient), None)
+    if line is None:
+        entry.status = ReportStatus.skipped
+        entry.note = "not sent again: the person no longer gets this digest"
+        session.add(entry)
+        session.commit()
+        return str(entry.status)
+    line = dataclasses.replace(line, audience=Audience(entry.audience))
+    return _send(settings, session, project, line, entry, now)
 
 
 def _send_one(
@@ -125,6 +170,18 @@ def _send_one(
     entry = _claim(session, project.id, line, period)  # type: ignore[arg-type]
     if entry is None:
         return "already done"
+    return _send(settings, session, project, line, entry, now)
+
+
+def _send(
+    settings: Settings,
+    session: Session,
+    project: Project,
+    line: plans.PlanLine,
+    entry: DigestLog,
+    now: datetime,
+) -> str:
+    """Build and mail the digest of a claimed log row, and record how it went."""
     since = last_sent(session, project_id=project.id, recipient=line.recipient)  # type: ignore[arg-type]
     since = since or now - digests.PERIODS[line.frequency]
     digest = digests.build(session, project=project, audience=line.audience, since=since, now=now)
@@ -134,7 +191,7 @@ def _send_one(
         log.info("digest %s %s: %s", project.code, line.recipient, entry.note)
     else:
         try:
-            mail.deliver(settings, compose(settings, line, digest, period))
+            mail.deliver(settings, compose(settings, line, digest, entry.period))
         except (mail.MailError, UnsendableMessage) as exc:
             entry.status = ReportStatus.failed
             entry.note = str(exc)[:500]

@@ -1,5 +1,6 @@
 """The quarterly review job: after a quarter ends, build each project's pack and mail it
-(PDF and CSV attached) to the project's PM, once."""
+(PDF and CSV attached) to the project's PM, once. A pack whose worker died mid-send is not
+sent again unless an admin asks for it (survey.plans.send_again); then once more."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from survey import db, queue, review_render, reviews, webhook_events
+from survey import db, plans, queue, review_render, reviews, webhook_events
 from survey.config import Settings
 from survey.models import DigestLog, Project, ReportStatus, User, Wave, WaveProject, utcnow
 from survey.quarters import Quarter
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 KIND = "review"
 EVERY = timedelta(hours=1).total_seconds()
+NOT_THE_PM = "not sent again: the project has another project manager now"
 
 
 def compose(settings: Settings, pack: reviews.ReviewPack, pm: User) -> EmailMessage:
@@ -53,6 +55,36 @@ def compose(settings: Settings, pack: reviews.ReviewPack, pm: User) -> EmailMess
     return message
 
 
+def _claim(session: Session, project_id: int, recipient: str, period: str) -> DigestLog | None:
+    """This quarter's log row for the PM, or the one an admin asked to send again; None when
+    another run has it."""
+    again = session.exec(
+        select(DigestLog.id, DigestLog.recipient)
+        .where(DigestLog.project_id == project_id, DigestLog.kind == KIND)
+        .where(DigestLog.period == period, DigestLog.status == ReportStatus.resend)
+    ).all()
+    for entry_id, who in again:
+        entry = plans.claim_again(session, entry_id=entry_id)  # type: ignore[arg-type]
+        if entry is None:
+            return None
+        if who == recipient:
+            return entry
+        # The project changed hands meanwhile: the new PM gets the pack in the usual way.
+        entry.status, entry.note = ReportStatus.skipped, NOT_THE_PM
+        session.add(entry)
+        session.commit()
+    entry = DigestLog(
+        project_id=project_id, recipient=recipient, kind=KIND, audience="review", period=period
+    )
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return entry
+
+
 def send_review_pack(project_id: int, quarter_text: str) -> str:
     """Job: build and mail one project's pack for one quarter; a second run does nothing."""
     settings = context.settings()
@@ -62,18 +94,8 @@ def send_review_pack(project_id: int, quarter_text: str) -> str:
         pm = session.get(User, project.pm_id) if project and project.pm_id else None
         if project is None or pm is None:
             return "no project manager"
-        entry = DigestLog(
-            project_id=project_id,
-            recipient=f"user:{pm.id}",
-            kind=KIND,
-            audience="review",
-            period=str(quarter),
-        )
-        session.add(entry)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
+        entry = _claim(session, project_id, f"user:{pm.id}", str(quarter))
+        if entry is None:
             return "already done"
         pack = reviews.build(session, project=project, quarter=quarter)
         webhook_events.review_ready(session, pack)
@@ -88,7 +110,8 @@ def send_review_pack(project_id: int, quarter_text: str) -> str:
 
 
 def due_reviews(settings: Settings, now: datetime) -> list[tuple[int, str]]:
-    """(project id, quarter) pairs whose last finished quarter had a pulse and no pack yet."""
+    """(project id, quarter) pairs whose last finished quarter had a pulse and no pack yet,
+    and packs an admin asked to send again."""
     quarter = Quarter.last_finished(now)
     with db.session_scope(settings.database_url) as session:
         pulsed = set(
@@ -105,7 +128,14 @@ def due_reviews(settings: Settings, now: datetime) -> list[tuple[int, str]]:
                 )
             ).all()
         )
-    return [(pid, str(quarter)) for pid in sorted(pulsed - done)]
+        again = set(
+            session.exec(
+                select(DigestLog.project_id, DigestLog.period).where(
+                    DigestLog.kind == KIND, DigestLog.status == ReportStatus.resend
+                )
+            ).all()
+        )
+    return sorted({(pid, str(quarter)) for pid in pulsed - done} | again)
 
 
 def enqueue_reviews(settings: Settings, now: datetime | None = None) -> int:

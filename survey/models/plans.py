@@ -44,10 +44,13 @@ class CommunicationPlanEntry(SQLModel, table=True):
 
 
 class ReportStatus(StrEnum):
-    sending = "sending"  # claimed; never sent again, even if the job died
+    # Claimed; never sent again on its own, even if the job died: an admin decides.
+    sending = "sending"
     sent = "sent"
     skipped = "skipped"  # nothing new: no email, and `note` says so
     failed = "failed"
+    resend = "resend"  # stopped mid-send; an admin asked for it again: the next run sends it
+    dismissed = "dismissed"  # stopped mid-send; an admin chose not to send it again
 
 
 class DigestLog(SQLModel, table=True):
@@ -65,4 +68,7 @@ class DigestLog(SQLModel, table=True):
     status: ReportStatus = Field(default=ReportStatus.sending)
     note: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+    # When the current attempt was claimed (a second one after "send again"); NULL on rows
+    # from before the column existed, whose claim time is created_at.
+    claimed_at: datetime | None = Field(default_factory=utcnow)
     sent_at: datetime | None = None
