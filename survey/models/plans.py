@@ -52,6 +52,18 @@ class ReportStatus(StrEnum):
     resend = "resend"  # stopped mid-send; an admin asked for it again: the next run sends it
     dismissed = "dismissed"  # stopped mid-send; an admin chose not to send it again
 
+    @property
+    def shown(self) -> str:
+        """How the plan page words the status."""
+        return _SHOWN.get(self, self.value)
+
+
+_SHOWN = {
+    ReportStatus.sending: "sending (or interrupted mid-send)",
+    ReportStatus.resend: "to be sent again",
+    ReportStatus.dismissed: "interrupted; not sent again",
+}
+
 
 class DigestLog(SQLModel, table=True):
     """At most one digest (or review pack) per recipient, project and period."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from survey import plans
-from survey.models import Audience, Frequency
+from survey.models import Audience, DigestLog, Frequency, ReportStatus
 from tests.builders import make_project, make_user
 from tests.conftest import csrf_token
 from tests.report_builders import person
@@ -87,3 +87,27 @@ def test_plan_page_saves_and_previews_render(client, auth, session):
         preview = client.get(f"/projects/{project.code}/digests/{audience}")
         assert preview.status_code == 200 and f"{audience} digest preview" in preview.text
     assert client.get(f"/projects/{project.code}/digests/none").status_code == 404
+
+
+def test_plan_page_words_what_the_digest_job_did(client, auth, session):
+    pm, project = _project(session)
+    for period, status in (
+        ("2026-W01", ReportStatus.sent),
+        ("2026-W02", ReportStatus.resend),
+        ("2026-W03", ReportStatus.dismissed),
+    ):
+        session.add(
+            DigestLog(
+                project_id=project.id,  # type: ignore[arg-type]
+                recipient=f"user:{pm.id}",
+                kind="digest",
+                audience="summary",
+                period=period,
+                status=status,
+            )
+        )
+    session.commit()
+    auth.login(pm.email)
+    page = client.get(f"/projects/{project.code}/plan").text
+    assert "to be sent again" in page and "interrupted; not sent again" in page
+    assert ">sent</td>" in page
