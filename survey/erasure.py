@@ -16,6 +16,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import redis
@@ -34,7 +35,7 @@ from rq.results import Result
 from sqlalchemy import Table, delete, select, update
 from sqlmodel import Session, SQLModel, col
 
-from survey import audit, queue
+from survey import audit, outbox, queue
 from survey.models import MailSuppression, OutboxEvent, Stakeholder
 
 # What each positional argument of every job function is the id of. A job whose argument is
@@ -226,6 +227,14 @@ def _purge_orphan_results(conn: redis.Redis, pattern: re.Pattern[str], *, dry_ru
     return removed
 
 
+def _release_drain_marker(conn: redis.Redis, job: Job) -> None:
+    """A deleted drain job may be the one its queue's marker promises to everyone else's
+    events: drop the marker with it, so the next dispatch enqueues a job at once."""
+    marker = queue.drain_marker(job.origin)
+    if conn.get(marker) == job.id.encode():
+        conn.delete(marker)
+
+
 def purge_jobs(
     redis_url: str, found: dict[str, set[int]], needles: Iterable[str], *, dry_run: bool = False
 ) -> int:
@@ -244,6 +253,7 @@ def purge_jobs(
                     # Job.delete() leaves the results stream, which holds the traceback.
                     Result.delete_all(job)
                     job.delete()
+                    _release_drain_marker(conn, job)
                 removed += 1
         removed += _purge_orphan_results(conn, pattern, dry_run=dry_run)
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
@@ -307,6 +317,10 @@ def erase_stakeholder(
     )
     session.commit()
     erasure.mail_files = purge_mail_files(mailbox, address)
+    if erasure.jobs:
+        # Other people's events may have been waiting on a drain job that went with the
+        # person's own: hand whatever is pending over again now rather than in a minute.
+        outbox.sweep(session, redis_url, lost_after=timedelta(0))
     return erasure
 
 

@@ -16,7 +16,7 @@ from rq.worker import SimpleWorker
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, col, select
 
-from survey import distribution, erasure
+from survey import distribution, erasure, queue
 from survey.cli import main
 from survey.config import load_settings
 from survey.models import (
@@ -182,6 +182,7 @@ def portfolio(app, session, rapport_env):  # type: ignore[no-untyped-def]
         "maria_email": maria_stakeholder.email,
         "maria_response_id": maria_response.id,
         "invitations": (inv_maria_id, inv_oskar_id),
+        "raw_oskar": raw_oskar,
         "mailbox": Path(rapport_env["RAPPORT_HOME"]) / "mail",
         "redis_url": rapport_env["RAPPORT_REDIS_URL"],
     }
@@ -285,6 +286,35 @@ def test_erase_removes_everything_about_the_person_and_keeps_the_rest(
     assert page.status_code == 200
     assert "Maria Chen" not in page.text and "Zebulon" not in page.text
     assert KEPT_COMMENT in page.text
+
+
+def test_others_events_waiting_on_the_erased_persons_drain_job_get_a_new_one(
+    portfolio, session, runner, app
+):
+    conn = redis.Redis.from_url(portfolio["redis_url"])
+    waiting = Queue("events", connection=conn)
+    [drain_id] = waiting.job_ids  # named after Maria's changed answer, and the marker says so
+    assert conn.get(queue.drain_marker("events")) == drain_id.encode()
+    # Oskar changes his answer: the marker promises him Maria's job, so none of his own.
+    oskar_raw = portfolio["raw_oskar"]
+    _submit(app.test_client(), oskar_raw, KEPT_COMMENT + " Even better now.", trust="5")
+    assert waiting.job_ids == [drain_id]
+
+    result = runner.invoke(main, ["stakeholder", "erase", portfolio["maria_email"], "--yes"])
+    assert result.exit_code == 0, result.output
+    # Her job is gone; another one, not named after anything of hers, now waits for Oskar.
+    [replacement] = waiting.job_ids
+    assert replacement != drain_id
+    assert conn.get(queue.drain_marker("events")) == replacement.encode()
+    SimpleWorker([waiting], connection=conn).work(burst=True)
+    session.expire_all()
+    assert (
+        session.exec(select(OutboxEvent).where(col(OutboxEvent.processed_at).is_(None))).all() == []
+    )
+    oskar_point = session.exec(
+        select(RelationshipTrend).where(RelationshipTrend.relationship_id == portfolio["oskar_id"])
+    ).one()
+    assert oskar_point.trust == 5
 
 
 def test_erasure_is_recorded_in_the_audit_log_without_personal_data(portfolio, session, runner):
