@@ -6,16 +6,14 @@ from flask import g, jsonify, request
 
 from survey import alert_filters, pm_actions, queries, snapshots
 from survey.api import bp, openapi
+from survey.api.paging import json_body, not_found
+from survey.api.portfolio import project_or_404, round1
 from survey.api.tokens import require_token
 from survey.models import Alert, RelationshipTrend, Stakeholder
 from survey.web.errors import error_body
 from survey.web.session import get_session
 
 TREND_FIELDS = ("satisfaction", "trust", "communication", "partnership", "estimates", "sentiment")
-
-
-def _not_found(what: str):
-    return jsonify(error_body("not_found", f"No such {what}.")), 404
 
 
 def _point(point: RelationshipTrend | None) -> dict | None:
@@ -35,10 +33,8 @@ def openapi_document():
 @require_token
 def project_relationships(code: str):
     """Each relationship of a project with its latest trend values."""
+    project = project_or_404(code)
     session = get_session()
-    project = queries.project_for(session, user=g.api_user, code=code)
-    if project is None:
-        return _not_found("project")
     rows = queries.relationship_rows(session, project_id=project.id)
     return jsonify(
         {
@@ -75,7 +71,7 @@ def relationship_trend(relationship_id: int):
         session, user=g.api_user, relationship_id=relationship_id
     )
     if relationship is None:
-        return _not_found("relationship")
+        raise not_found("relationship")
     points = [
         {**_point(point), "wave": wave.title, "closes_at": wave.closes_at.isoformat()}  # type: ignore[dict-item]
         for point, wave in queries.trend_points(session, relationship_id=relationship_id)
@@ -83,23 +79,17 @@ def relationship_trend(relationship_id: int):
     return jsonify({"relationship_id": relationship_id, "points": points})
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
 @bp.get("/projects/<code>/health")
 @require_token
 def project_health(code: str):
     """Measured health per closed wave, per relationship, and the watermelon verdict."""
+    project = project_or_404(code)
     session = get_session()
-    project = queries.project_for(session, user=g.api_user, code=code)
-    if project is None:
-        return _not_found("project")
     health = snapshots.project_health(session, project=project)
     return jsonify(
         {
             "project": project.code,
-            "health": _round(health.latest),
+            "health": round1(health.latest),
             "band": health.band,
             "trend": health.trend,
             "reported_status": health.reported.status if health.reported else None,
@@ -110,7 +100,7 @@ def project_health(code: str):
                     "wave_id": wave.id,
                     "title": wave.title,
                     "closes_at": wave.closes_at.isoformat(),
-                    "health": _round(value),
+                    "health": round1(value),
                     "answered": rate[0],
                     "invited": rate[1],
                     "withheld": withheld,
@@ -126,10 +116,10 @@ def project_health(code: str):
                         **_stakeholder(r.stakeholder),
                         "nervous": r.stakeholder.nervous,
                     },
-                    "health": _round(r.latest_health),
+                    "health": round1(r.latest_health),
                     "band": r.band,
                     "silent": r.silent,
-                    "series": [_round(v) for v in r.health],
+                    "series": [round1(v) for v in r.health],
                 }
                 for r in health.relationships
             ],
@@ -184,16 +174,11 @@ def alerts():
 @require_token
 def record_status(code: str):
     """Record the project's RAG status: {"status", "note", "reported_on" (optional)}."""
+    project = project_or_404(code)
     session = get_session()
-    project = queries.project_for(session, user=g.api_user, code=code)
-    if project is None:
-        return _not_found("project")
     if not pm_actions.can_change(g.api_user, project):
         return jsonify(error_body("forbidden", "This token may read but not change.")), 403
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        body = error_body("invalid", "Send a JSON object.", {"body": "must be a JSON object"})
-        return jsonify(body), 400
+    data = json_body()
     try:
         report = pm_actions.record_status(session, project=project, data=data, actor=g.api_user)
     except pm_actions.InputError as exc:
@@ -217,10 +202,8 @@ def record_status(code: str):
 @require_token
 def status_history(code: str):
     """Every status the PM reported for the project, oldest first."""
+    project = project_or_404(code)
     session = get_session()
-    project = queries.project_for(session, user=g.api_user, code=code)
-    if project is None:
-        return _not_found("project")
     reports = snapshots.status_history(session, project_id=project.id)  # type: ignore[arg-type]
     return jsonify(
         {

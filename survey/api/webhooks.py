@@ -3,15 +3,21 @@ deactivate, and read the delivery log. Deleting one (with its log) is done on th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import g, jsonify, request
 from sqlmodel import Session
 
 from survey import pm_actions, queries, webhooks
 from survey.api import bp
+from survey.api.paging import ApiError, not_found
 from survey.api.tokens import require_token
 from survey.models import Project, Role, WebhookEndpoint
 from survey.web.errors import error_body
 from survey.web.session import get_session, settings
+
+Result = TypeVar("Result")
 
 
 def _when(value):  # type: ignore[no-untyped-def]
@@ -32,17 +38,30 @@ def endpoint_json(session: Session, endpoint: WebhookEndpoint) -> dict:
     }
 
 
-def _invalid(exc: pm_actions.InputError):  # type: ignore[no-untyped-def]
-    return jsonify(error_body("invalid", str(exc), exc.fields)), 400
-
-
-def _not_found():  # type: ignore[no-untyped-def]
-    return jsonify(error_body("not_found", "No such webhook endpoint.")), 404
-
-
-def _body() -> dict | None:
+def _body() -> dict:
+    """The request's JSON object, or a 400 (these endpoints' wording, kept for their clients)."""
     body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid", "send a JSON object")
+    return body
+
+
+def _save_endpoint(write: Callable[..., Result], **arguments: object) -> Result:
+    """Run `write` (create or update an endpoint) under this instance's URL rules and commit;
+    bad input rolls back and is a 400 naming each field. Both writes must check URLs alike."""
+    session = get_session()
+    try:
+        result = write(
+            session,
+            actor=g.api_user,
+            production=settings().production,
+            allow_private=settings().webhook_allow_private,
+            **arguments,
+        )
+    except pm_actions.InputError as exc:
+        raise ApiError(400, "invalid", str(exc), exc.fields) from exc
+    session.commit()
+    return result
 
 
 @bp.get("/webhooks")
@@ -61,8 +80,6 @@ def webhook_create():  # type: ignore[no-untyped-def]
     if g.api_user.role == Role.viewer:
         return jsonify(error_body("forbidden", "Viewers cannot add webhooks.")), 403
     body = _body()
-    if body is None:
-        return jsonify(error_body("invalid", "send a JSON object")), 400
     session = get_session()
     project = None
     code = body.get("project")
@@ -71,24 +88,16 @@ def webhook_create():  # type: ignore[no-untyped-def]
         if project is None or not pm_actions.can_change(g.api_user, project):
             fields = {"project": "unknown project (or not yours)"}
             return jsonify(error_body("invalid", "unknown project", fields)), 400
-    try:
-        endpoint, secret = webhooks.create_endpoint(
-            session,
-            project=project,
-            data=body,
-            actor=g.api_user,
-            production=settings().production,
-            allow_private=settings().webhook_allow_private,
-        )
-    except pm_actions.InputError as exc:
-        session.rollback()
-        return _invalid(exc)
-    session.commit()
+    endpoint, secret = _save_endpoint(webhooks.create_endpoint, project=project, data=body)
     return jsonify({"webhook": endpoint_json(session, endpoint), "secret": secret}), 201
 
 
-def _owned(endpoint_id: int) -> WebhookEndpoint | None:
-    return webhooks.endpoint_for(get_session(), user=g.api_user, endpoint_id=endpoint_id)
+def _owned(endpoint_id: int) -> WebhookEndpoint:
+    """The endpoint if the token's user manages it; a 404 otherwise, as if it did not exist."""
+    endpoint = webhooks.endpoint_for(get_session(), user=g.api_user, endpoint_id=endpoint_id)
+    if endpoint is None:
+        raise not_found("webhook endpoint")
+    return endpoint
 
 
 @bp.get("/webhooks/<int:endpoint_id>")
@@ -96,8 +105,6 @@ def _owned(endpoint_id: int) -> WebhookEndpoint | None:
 def webhook_read(endpoint_id: int):  # type: ignore[no-untyped-def]
     """One endpoint (without its secret)."""
     endpoint = _owned(endpoint_id)
-    if endpoint is None:
-        return _not_found()
     return jsonify({"webhook": endpoint_json(get_session(), endpoint)})
 
 
@@ -106,35 +113,15 @@ def webhook_read(endpoint_id: int):  # type: ignore[no-untyped-def]
 def webhook_update(endpoint_id: int):  # type: ignore[no-untyped-def]
     """Change url, events, description or active; keys left out stay as they are."""
     endpoint = _owned(endpoint_id)
-    if endpoint is None:
-        return _not_found()
-    body = _body()
-    if body is None:
-        return jsonify(error_body("invalid", "send a JSON object")), 400
-    session = get_session()
-    try:
-        webhooks.update_endpoint(
-            session,
-            endpoint=endpoint,
-            data=body,
-            actor=g.api_user,
-            production=settings().production,
-            allow_private=settings().webhook_allow_private,
-        )
-    except pm_actions.InputError as exc:
-        session.rollback()
-        return _invalid(exc)
-    session.commit()
-    return jsonify({"webhook": endpoint_json(session, endpoint)})
+    _save_endpoint(webhooks.update_endpoint, endpoint=endpoint, data=_body())
+    return jsonify({"webhook": endpoint_json(get_session(), endpoint)})
 
 
 @bp.get("/webhooks/<int:endpoint_id>/deliveries")
 @require_token
 def webhook_deliveries(endpoint_id: int):  # type: ignore[no-untyped-def]
     """The endpoint's latest attempts, newest first, and what still waits for a retry."""
-    endpoint = _owned(endpoint_id)
-    if endpoint is None:
-        return _not_found()
+    _owned(endpoint_id)  # another PM's log is a 404, like a missing one
     session = get_session()
     attempts = webhooks.recent_attempts(session, endpoint_id=endpoint_id)
     waiting = webhooks.pending_deliveries(session, endpoint_id=endpoint_id)

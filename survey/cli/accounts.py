@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from pydantic import ValidationError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from survey import audit, db
 from survey.models import Project, Role, TokenScope, User
@@ -59,11 +61,19 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
     click.echo(f"created {data.role.value} {data.email}")
 
 
-def _viewer_and_projects(session, email: str, codes: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """The user with this email and the projects with these codes, or a one-line error."""
+def _user_by_email(session: Session, email: str) -> User:
+    """The user with this email (any case), or the one-line error every command gives."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
         raise click.ClickException(f"no user with email {email}")
+    return user
+
+
+def _viewer_and_projects(
+    session: Session, email: str, codes: tuple[str, ...]
+) -> tuple[User, list[Project]]:
+    """The user with this email and the projects with these codes, or a one-line error."""
+    user = _user_by_email(session, email)
     projects = []
     for code in codes:
         project = session.exec(select(Project).where(Project.code == code.strip().upper())).first()
@@ -71,6 +81,21 @@ def _viewer_and_projects(session, email: str, codes: tuple[str, ...]):  # type: 
             raise click.ClickException(f"no project with code {code}")
         projects.append(project)
     return user, projects
+
+
+def _change_each_project(
+    email: str, codes: tuple[str, ...], change: Callable[[Session, User, Project], str]
+) -> None:
+    """Apply `change` to the viewer on each named project in one transaction, then print the
+    line it returned for each: only once committed, so nothing is reported that did not stick."""
+    from survey.cli import settings_or_fail
+
+    settings = settings_or_fail()
+    with db.session_scope(settings.database_url) as session:
+        viewer, projects = _viewer_and_projects(session, email, codes)
+        lines = [change(session, viewer, project) for project in projects]
+    for line in lines:
+        click.echo(line)
 
 
 PROJECT_CODES = click.option(
@@ -84,21 +109,16 @@ PROJECT_CODES = click.option(
 def user_grant(email: str, codes: tuple[str, ...]) -> None:
     """Let a viewer read a project (pages, API, exports, digests)."""
     from survey import grants
-    from survey.cli import settings_or_fail
 
-    settings = settings_or_fail()
-    with db.session_scope(settings.database_url) as session:
-        viewer, projects = _viewer_and_projects(session, email, codes)
-        lines = []
-        for project in projects:
-            try:
-                _grant, new = grants.grant(session, project=project, viewer=viewer, actor=None)
-            except grants.GrantError as exc:
-                raise click.ClickException(str(exc)) from exc
-            state = "granted" if new else "already granted"
-            lines.append(f"{state}: {viewer.email} may read {project.code}")
-    for line in lines:
-        click.echo(line)
+    def grant(session: Session, viewer: User, project: Project) -> str:
+        try:
+            _grant, new = grants.grant(session, project=project, viewer=viewer, actor=None)
+        except grants.GrantError as exc:
+            raise click.ClickException(str(exc)) from exc
+        state = "granted" if new else "already granted"
+        return f"{state}: {viewer.email} may read {project.code}"
+
+    _change_each_project(email, codes, grant)
 
 
 @user_group.command("revoke")
@@ -107,18 +127,13 @@ def user_grant(email: str, codes: tuple[str, ...]) -> None:
 def user_revoke(email: str, codes: tuple[str, ...]) -> None:
     """Take a project away from a viewer."""
     from survey import grants
-    from survey.cli import settings_or_fail
 
-    settings = settings_or_fail()
-    with db.session_scope(settings.database_url) as session:
-        viewer, projects = _viewer_and_projects(session, email, codes)
-        lines = []
-        for project in projects:
-            gone = grants.revoke(session, project=project, viewer=viewer, actor=None)
-            state = "revoked" if gone else "had no grant"
-            lines.append(f"{state}: {viewer.email} on {project.code}")
-    for line in lines:
-        click.echo(line)
+    def revoke(session: Session, viewer: User, project: Project) -> str:
+        gone = grants.revoke(session, project=project, viewer=viewer, actor=None)
+        state = "revoked" if gone else "had no grant"
+        return f"{state}: {viewer.email} on {project.code}"
+
+    _change_each_project(email, codes, revoke)
 
 
 @click.group("token")
@@ -151,9 +166,7 @@ def token_create(email: str, label: str, scope: str, expires_in_days: int) -> No
 
     settings = settings_or_fail()
     with db.session_scope(settings.database_url) as session:
-        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if user is None:
-            raise click.ClickException(f"no user with email {email}")
+        user = _user_by_email(session, email)
         try:
             _token, raw = api_tokens.create(
                 session,

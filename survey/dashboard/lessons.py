@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from survey import lessons, pm_actions, queries
+from survey import lessons, queries
 from survey.dashboard import bp
+from survey.dashboard.status import changeable_action, changeable_project
 from survey.web.session import get_session
 
 LABELS = ("positive", "negative", "neutral")
@@ -57,12 +58,8 @@ def lessons_csv():
 @login_required
 def lesson_add(code: str):
     """The PM records a lesson directly, e.g. one agreed at the review meeting."""
+    project = changeable_project(code)
     session = get_session()
-    project = queries.project_for(session, user=current_user, code=code)
-    if project is None:
-        abort(404)
-    if not pm_actions.can_change(current_user, project):
-        abort(403)
     try:
         lessons.add_note(session, project=project, text=request.form.get("text", ""))
     except ValueError as exc:
@@ -77,13 +74,8 @@ def lesson_add(code: str):
 @login_required
 def action_share(action_id: int):
     """Say whether a done action goes into the next invitation's "you said, we did"."""
+    action, project = changeable_action(action_id)
     session = get_session()
-    found = queries.action_for(session, user=current_user, action_id=action_id)
-    if found is None:
-        abort(404)
-    action, project = found
-    if not pm_actions.can_change(current_user, project):
-        abort(403)
     action.share_with_stakeholders = request.form.get("share") == "1"
     session.add(action)
     session.commit()

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from survey import pm_actions, project_events, queries
+from survey import pm_actions, project_events
 from survey.dashboard import bp
-from survey.models import Project
+from survey.dashboard.status import changeable_project, project_or_404
 from survey.web.session import get_session
-
-
-def _project_or_404(code: str) -> Project:
-    found = queries.project_for(get_session(), user=current_user, code=code)
-    if found is None:
-        abort(404)
-    return found
 
 
 @bp.get("/projects/<code>/events")
 @login_required
 def project_events_page(code: str):  # type: ignore[no-untyped-def]
     """Which events trigger a pulse, and the events received with the waves they created."""
-    project = _project_or_404(code)
+    project = project_or_404(code)
     session = get_session()
     return render_template(
         "dashboard/project_events.html",
@@ -38,9 +31,7 @@ def project_events_page(code: str):  # type: ignore[no-untyped-def]
 @login_required
 def project_event_rules(code: str):  # type: ignore[no-untyped-def]
     """Save the project's pulse rules."""
-    project = _project_or_404(code)
-    if not pm_actions.can_change(current_user, project):
-        abort(403)
+    project = changeable_project(code)
     session = get_session()
     try:
         project_events.save_rules(session, project=project, data=request.form, actor=current_user)

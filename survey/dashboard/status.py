@@ -1,4 +1,5 @@
-"""Forms on the project page: status reports, follow-up actions, the alert webhook."""
+"""Forms on the project page: status reports, follow-up actions, the alert webhook; and the
+project and action look-ups (404 when hidden, 403 when read-only) other dashboard pages share."""
 
 from __future__ import annotations
 
@@ -7,17 +8,38 @@ from flask_login import current_user, login_required
 
 from survey import pm_actions, queries
 from survey.dashboard import bp
-from survey.models import Project, Response
+from survey.models import FollowUpAction, Project, Response
 from survey.web.session import get_session, settings
 
 
-def _changeable_project(code: str) -> Project:
+def project_or_404(code: str) -> Project:
+    """The project if the user may see it; a 404 otherwise, so that another PM's project looks
+    the same as one that does not exist."""
     project = queries.project_for(get_session(), user=current_user, code=code)
     if project is None:
         abort(404)
+    return project
+
+
+def changeable_project(code: str) -> Project:
+    """The project if the user may change it: 404 when they may not see it, 403 when they may
+    only read it. Every form that changes a project checks it the same way."""
+    project = project_or_404(code)
     if not pm_actions.can_change(current_user, project):
         abort(403)
     return project
+
+
+def changeable_action(action_id: int) -> tuple[FollowUpAction, Project]:
+    """The follow-up action and its project if the user may change it (404, or 403 to a
+    reader), checked the same way wherever a form changes an action."""
+    found = queries.action_for(get_session(), user=current_user, action_id=action_id)
+    if found is None:
+        abort(404)
+    action, project = found
+    if not pm_actions.can_change(current_user, project):
+        abort(403)
+    return action, project
 
 
 def _to_project(project: Project, anchor: str):
@@ -28,7 +50,7 @@ def _to_project(project: Project, anchor: str):
 @login_required
 def record_status(code: str):
     """Record the project's RAG status with a note."""
-    project = _changeable_project(code)
+    project = changeable_project(code)
     session = get_session()
     try:
         pm_actions.record_status(session, project=project, data=request.form, actor=current_user)
@@ -49,7 +71,7 @@ def _int_field(name: str) -> int | None:
 @login_required
 def add_action(code: str):
     """Add a follow-up action, optionally about one alert or one comment of this project."""
-    project = _changeable_project(code)
+    project = changeable_project(code)
     session = get_session()
     alert_id, response_id = _int_field("alert_id"), _int_field("response_id")
     if alert_id is not None:
@@ -88,13 +110,8 @@ def add_action(code: str):
 @login_required
 def action_status(action_id: int):
     """Move a follow-up action along (open, in progress, done, dropped)."""
+    action, project = changeable_action(action_id)
     session = get_session()
-    found = queries.action_for(session, user=current_user, action_id=action_id)
-    if found is None:
-        abort(404)
-    action, project = found
-    if not pm_actions.can_change(current_user, project):
-        abort(403)
     try:
         pm_actions.set_action_status(
             session, action=action, status=request.form.get("status", ""), actor=current_user
@@ -110,7 +127,7 @@ def action_status(action_id: int):
 @login_required
 def set_webhook(code: str):
     """Set or clear where this project's alerts are posted (Slack or Teams webhook)."""
-    project = _changeable_project(code)
+    project = changeable_project(code)
     session = get_session()
     try:
         pm_actions.set_webhook(
