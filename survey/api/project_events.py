@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from survey import distribution, pm_actions, project_events, queries
+from survey import distribution, pm_actions, project_events
 from survey.api import bp
+from survey.api.portfolio import project_or_404
 from survey.api.tokens import require_token
 from survey.models import ProjectEvent, Wave
 from survey.web.errors import error_body
@@ -33,10 +34,6 @@ def event_json(event: ProjectEvent, wave: Wave | None) -> dict:
     }
 
 
-def _project(code: str):  # type: ignore[no-untyped-def]
-    return queries.project_for(get_session(), user=g.api_user, code=code)
-
-
 @bp.post("/projects/<code>/events")
 @require_token
 def project_event_create(code: str):  # type: ignore[no-untyped-def]
@@ -45,9 +42,7 @@ def project_event_create(code: str):  # type: ignore[no-untyped-def]
     Send an Idempotency-Key header (or "external_id"): a repeat returns the first event, 200.
     """
     session = get_session()
-    project = _project(code)
-    if project is None:
-        return jsonify(error_body("not_found", "No such project.")), 404
+    project = project_or_404(code)
     if not pm_actions.can_change(g.api_user, project):
         return jsonify(error_body("forbidden", "Only the project's PM may post events.")), 403
     body = request.get_json(silent=True)
@@ -87,8 +82,6 @@ def project_event_create(code: str):  # type: ignore[no-untyped-def]
 @require_token
 def project_event_list(code: str):  # type: ignore[no-untyped-def]
     """The project's latest events, newest first, with the waves they triggered."""
-    project = _project(code)
-    if project is None:
-        return jsonify(error_body("not_found", "No such project.")), 404
+    project = project_or_404(code)
     rows = project_events.recent(get_session(), project_id=project.id)  # type: ignore[arg-type]
     return jsonify({"project": project.code, "events": [event_json(e, w) for e, w in rows]})

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from survey import lessons, queries
 from survey.dashboard import bp
-from survey.dashboard.status import changeable_action, changeable_project
+from survey.dashboard.access import changeable_action, changeable_project
 from survey.web.session import get_session
 
 LABELS = ("positive", "negative", "neutral")

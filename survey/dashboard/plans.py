@@ -7,20 +7,14 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from survey import digests, pm_actions, queries, report_charts
+from survey import digests, pm_actions, report_charts
 from survey.dashboard import bp
-from survey.models import Audience, DigestLog, Frequency, Project, utcnow
+from survey.dashboard.access import project_or_404
+from survey.models import Audience, DigestLog, Frequency, utcnow
 from survey.plans import plan_for, set_entry
 from survey.web.session import get_session, settings
 
 RECENT_LOG = 20
-
-
-def _project(code: str) -> Project:
-    project = queries.project_for(get_session(), user=current_user, code=code)
-    if project is None:
-        abort(404)
-    return project
 
 
 @bp.get("/projects/<code>/plan")
@@ -29,7 +23,7 @@ def plan(code: str):
     """Who gets which digest and how often, and what the digest job did lately."""
     from sqlmodel import col, select
 
-    project = _project(code)
+    project = project_or_404(code)
     session = get_session()
     log = session.exec(
         select(DigestLog)
@@ -52,7 +46,7 @@ def plan(code: str):
 @login_required
 def plan_save(code: str):
     """Change one person's audience and frequency (including "none")."""
-    project = _project(code)
+    project = project_or_404(code)
     if not pm_actions.can_change(current_user, project):
         abort(403)
     try:
@@ -77,7 +71,7 @@ def plan_save(code: str):
 @login_required
 def digest_preview(code: str, audience: str):
     """What this audience's digest would say now (over the last week), text and HTML."""
-    project = _project(code)
+    project = project_or_404(code)
     try:
         chosen = Audience(audience)
     except ValueError:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from survey import pm_actions, project_events
 from survey.dashboard import bp
-from survey.dashboard.status import changeable_project, project_or_404
+from survey.dashboard.access import changeable_project, project_or_404
 from survey.web.session import get_session
 
 

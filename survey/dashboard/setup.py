@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from survey import grants, pm_actions, portfolio_setup, queries, stakeholder_csv
 from survey.dashboard import bp
+from survey.dashboard.access import project_or_404
 from survey.models import Project, Role, Stakeholder, StakeholderKind, User
 from survey.pm_actions import InputError
 from survey.web.session import get_session
@@ -25,13 +26,6 @@ STAKEHOLDER_FIELDS = ("name", "email", "title", "business_unit", "kind", "influe
 def _require_setup_role() -> None:
     if not portfolio_setup.can_set_up(current_user):
         abort(403)
-
-
-def _project_or_404(code: str) -> Project:
-    found = queries.project_for(get_session(), user=current_user, code=code)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _managers() -> list[User]:
@@ -113,7 +107,7 @@ def setup_project_new():
 @login_required
 def setup_project_edit(code: str):
     """A project's name, phase and PM, and the people on it."""
-    project = _project_or_404(code)
+    project = project_or_404(code)
     can_change = pm_actions.can_change(current_user, project)
     session = get_session()
     errors: dict[str, str] = {}
@@ -179,7 +173,7 @@ def _project_page(  # type: ignore[no-untyped-def]
 @login_required
 def setup_relationship_add(code: str):
     """Put a stakeholder on the project with a role."""
-    project = _project_or_404(code)
+    project = project_or_404(code)
     if not pm_actions.can_change(current_user, project):
         abort(403)
     session = get_session()

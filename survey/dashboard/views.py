@@ -10,6 +10,7 @@ from analysis import trends
 from analysis.health import FORMULA_TEXT
 from survey import attribution, charts, queries, snapshots, theme_trends
 from survey.dashboard import bp
+from survey.dashboard.access import project_or_404
 from survey.models import Alert, FollowUpAction, Project, Stakeholder
 from survey.pm_actions import can_change
 from survey.web.session import get_session
@@ -67,19 +68,12 @@ def portfolio():
     )
 
 
-def _project_or_404(code: str) -> Project:
-    found = queries.project_for(get_session(), user=current_user, code=code)
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.get("/projects/<code>")
 @login_required
 def project(code: str):
     """One project: health next to reported status, stakeholder map, relationships, alerts."""
     session = get_session()
-    found = _project_or_404(code)
+    found = project_or_404(code)
     health = snapshots.project_health(session, project=found)
     trend = queries.project_trend(session, project_id=found.id)
     history = snapshots.status_history(session, project_id=found.id)  # type: ignore[arg-type]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel
 
 from survey.api.tokens import issue
-from survey.models import Alert, DeliveryStatus, FollowUpAction, MailDelivery, Role
+from survey.models import Alert, DeliveryStatus, FollowUpAction, MailDelivery, Role, utcnow
 from survey.quarters import Quarter
 from tests.builders import (
     GOOD_ANSWERS,
@@ -89,6 +90,8 @@ ROUTES: dict[str, str] = {
     "dashboard.project_event_rules": OWNED,
     "admin.queues": ADMIN,
     "admin.retry": ADMIN,
+    "admin.report_send_again": ADMIN,
+    "admin.report_dismiss": ADMIN,
     "dashboard.grant_viewer": ADMIN,
     "dashboard.revoke_viewer": ADMIN,
     "api.alerts": API,
@@ -207,13 +210,27 @@ def world(app, session) -> World:  # type: ignore[no-untyped-def]
     action = FollowUpAction(project_id=apollo.id, alert_id=alert.id, what="Apollo action")
     session.add(action)
     session.commit()
-    from survey.models.plans import Audience
+    from survey.models.plans import Audience, DigestLog, ReportStatus
+
+    # A digest whose worker died mid-send an hour ago: what an admin may send again.
+    stuck_digest = DigestLog(
+        project_id=apollo.id,
+        recipient=f"user:{users['pm_a'].id}",
+        kind="digest",
+        audience="summary",
+        period="2026-W01",
+        status=ReportStatus.sending,
+        created_at=utcnow() - timedelta(hours=1),
+    )
+    session.add(stuck_digest)
+    session.commit()
 
     params = {
         "code": "APOLLO",
         "relationship_id": zora.id,
         "wave_id": wave.id,
         "delivery_id": failed_mail.id,
+        "entry_id": stuck_digest.id,
         "alert_id": alert.id,
         "action_id": action.id,
         "stakeholder_id": zora.stakeholder_id,
