@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from survey import outbox
-from survey.capture import bp, pulse, store
+from survey.capture import bp, form_token, pulse, store
 from survey.events import RESPONSE_SUBMITTED
 from survey.models import (
     Invitation,
@@ -84,6 +84,7 @@ def _context(invitation: Invitation, wave: Wave, shown: Sequence[Any]) -> dict:
         "project": project,
         "stakeholder": stakeholder,
         "questions": template_questions(get_session(), wave.template_id),
+        "form_token": form_token.issue(invitation.token_hash),
     }
 
 
@@ -111,12 +112,14 @@ def pulse_form(token: str):
     )
 
 
+@csrf.exempt  # the form carries a token derived from the link instead: see form_token
 @bp.post("/<token>")
 def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
     # Only what saving needs: a good submission shows no page, just redirects. The rarer
     # answers that do show a page load it in full.
     invited = _by_token(_BY_TOKEN, token)
+    form_token.check(token_hash(token), request.form.get(form_token.FIELD))
     if not Wave.accepts_answers(invited.status, invited.closes_at, utcnow()):
         return _closed_page(_load(token)[2])
     session = get_session()

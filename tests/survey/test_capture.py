@@ -86,6 +86,26 @@ def test_missing_csrf_token_is_rejected_and_nothing_saved(client, session):
     assert session.exec(select(Response)).all() == []
 
 
+def test_another_links_form_token_is_rejected_and_nothing_saved(client, session):
+    _invitation, raw, _project = make_invited(session)
+    _other, other_raw, _other_project = make_invited(session)
+    borrowed = csrf_token(client.get(f"/s/{other_raw}").text)
+    client.get(f"/s/{raw}")
+    response = client.post(f"/s/{raw}", data={**GOOD_ANSWERS, "csrf_token": borrowed})
+    assert response.status_code == 400 and "nothing was saved" in response.text
+    assert session.exec(select(Response)).all() == []
+
+
+def test_survey_pages_set_no_cookie(client, session):
+    _invitation, raw, _project = make_invited(session)
+    page = client.get(f"/s/{raw}?satisfaction=4")
+    saved = client.post(f"/s/{raw}", data={**GOOD_ANSWERS, "csrf_token": csrf_token(page.text)})
+    thanks = client.get(saved.headers["Location"])
+    assert saved.status_code == 303 and thanks.status_code == 200
+    for reply in (page, saved, thanks):
+        assert "Set-Cookie" not in reply.headers
+
+
 def test_unknown_fields_are_ignored(client, session):
     _invitation, raw, _project = make_invited(session)
     assert _post(client, raw, {**GOOD_ANSWERS, "is_admin": "1"}).status_code == 303
