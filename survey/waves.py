@@ -20,11 +20,13 @@ from survey.models import (
     Project,
     Relationship,
     Stakeholder,
+    User,
     Wave,
     WaveProject,
     WaveStatus,
 )
 from survey.passwords import invitation_token, new_salt, token_hash
+from survey.pm_actions import can_change
 from survey.pulse_templates import relationship_pulse
 
 DEFAULT_REMINDER_DAYS = (3, 6)
@@ -249,6 +251,13 @@ def counts(
         deferred=sum(1 for inv, _s, _b in rows if inv.sent_at is None and inv.send_after),
         skipped=sum(1 for inv, _s, _b in rows if inv.skip_reason is not None),
     )
+
+
+def may_change(session: Session, *, wave_id: int, user: User) -> bool:
+    """Whether `user` may schedule or close the wave: it mails, or stops, every project's
+    people, so a wave shared between projects is changed only by someone who may change
+    each of them (an admin, or a PM who manages them all)."""
+    return all(can_change(user, project) for project in projects_of(session, wave_id=wave_id))
 
 
 def projects_of(session: Session, *, wave_id: int) -> list[Project]:

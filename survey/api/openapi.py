@@ -73,6 +73,9 @@ THEME_GRID = {
 }
 
 
+WAVE_ID = {"name": "wave_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
 def _get(summary: str, schema: dict, params: list[dict] | None = None) -> dict[str, Any]:
     return {
         "get": {
@@ -143,15 +146,17 @@ def document() -> dict[str, Any]:
             "/waves/{wave_id}": _get(
                 "A wave's status and response rate on the projects of it you may see",
                 {"type": "object"},
-                [
-                    {
-                        "name": "wave_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                [WAVE_ID],
             ),
+            "/waves/{wave_id}/send": {
+                "post": _wave_action(
+                    "Confirm a draft wave: it opens, and mails, at its opening time",
+                    {"409": "The wave is not a draft"},
+                )
+            },
+            "/waves/{wave_id}/close": {
+                "post": _wave_action("Close the wave now; reminders not yet sent are cancelled")
+            },
             "/projects/{code}/themes": _get(
                 "Comments mentioning each theme per wave, by sentiment", THEME_GRID, [code]
             ),
@@ -238,6 +243,28 @@ def _status_post(code: dict) -> dict[str, Any]:
             "401": {"description": "No valid token", **error},
             "403": {"description": "Read-only user", **error},
             "404": {"description": "Not found or not yours", **error},
+        },
+    }
+
+
+def _wave_action(summary: str, more: dict[str, str] | None = None) -> dict[str, Any]:
+    """POST /waves/{wave_id}/<action>: no body; answers with the wave as GET does."""
+    error = {"content": {"application/json": {"schema": ERROR}}}
+    refusals = {
+        "401": "No valid token",
+        "403": "Read-only token or user, or the wave mails projects you do not manage",
+        "404": "Not found or not yours",
+        **(more or {}),
+    }
+    return {
+        "summary": summary,
+        "parameters": [WAVE_ID],
+        "responses": {
+            "200": {
+                "description": "The wave after the change",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **{status: {"description": why, **error} for status, why in refusals.items()},
         },
     }
 

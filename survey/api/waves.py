@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from survey import distribution, queries, waves
 from survey.api import bp
+from survey.api.paging import ApiError, forbidden, not_found
 from survey.api.tokens import require_token
 from survey.models import (
     Attribution,
@@ -143,13 +144,59 @@ def wave_create():  # type: ignore[no-untyped-def]
     return jsonify({"wave": _wave_json(wave, shown), "not_invited_now": held}), 201
 
 
+def _visible(session: Session, wave_id: int) -> tuple[Wave, list[Project]]:
+    """The wave and its projects the caller may see; a 404 when there are none."""
+    wave = session.get(Wave, wave_id)
+    shown = _projects(session, wave_id=wave_id, user=g.api_user) if wave else []
+    if wave is None or not shown:
+        raise not_found("wave")
+    return wave, shown
+
+
+def _changeable(session: Session, wave_id: int) -> tuple[Wave, list[Project]]:
+    """`_visible`, and a 403 unless the caller may change every project the wave mails."""
+    wave, shown = _visible(session, wave_id)
+    if not waves.may_change(session, wave_id=wave_id, user=g.api_user):
+        raise forbidden("Only an admin or the PM of every project of the wave can change it.")
+    return wave, shown
+
+
 @bp.get("/waves/<int:wave_id>")
 @require_token
 def wave_read(wave_id: int):  # type: ignore[no-untyped-def]
     """A wave's state and response rate, over the projects of it the caller may see."""
+    wave, shown = _visible(get_session(), wave_id)
+    return jsonify({"wave": _wave_json(wave, shown)})
+
+
+@bp.post("/waves/<int:wave_id>/send")
+@require_token
+def wave_send(wave_id: int):  # type: ignore[no-untyped-def]
+    """Confirm a draft: it opens, and its invitations go, at its opening time (or now)."""
     session = get_session()
-    wave = session.get(Wave, wave_id)
-    shown = _projects(session, wave_id=wave_id, user=g.api_user) if wave else []
-    if wave is None or not shown:
-        return jsonify(error_body("not_found", "No such wave.")), 404
+    wave, shown = _changeable(session, wave_id)
+    try:
+        waves.schedule(session, wave=wave)
+    except waves.WaveError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    distribution.start(
+        session,
+        wave=wave,
+        now=utcnow(),
+        fatigue_days=settings().fatigue_days,
+        redis_url=settings().redis_url,
+    )
+    session.commit()
+    return jsonify({"wave": _wave_json(wave, shown)})
+
+
+@bp.post("/waves/<int:wave_id>/close")
+@require_token
+def wave_close(wave_id: int):  # type: ignore[no-untyped-def]
+    """Close the wave now: no more answers, and reminders not yet sent are cancelled.
+    Closing a closed wave changes nothing and answers the same."""
+    session = get_session()
+    wave, shown = _changeable(session, wave_id)
+    waves.close(session, wave=wave, now=utcnow())
+    session.commit()
     return jsonify({"wave": _wave_json(wave, shown)})

@@ -42,6 +42,16 @@ def _may_change() -> None:
         abort(403)
 
 
+def _changeable_wave(session: Session, wave_id: int) -> Wave:
+    """The wave if the user may schedule or close it: 404 when they may not see it, 403
+    when it also mails people of projects they do not manage."""
+    _may_change()
+    wave = _visible_wave(session, wave_id)
+    if not waves.may_change(session, wave_id=wave_id, user=current_user):
+        abort(403)
+    return wave
+
+
 @bp.get("/waves")
 @login_required
 def wave_list():  # type: ignore[no-untyped-def]
@@ -183,9 +193,8 @@ def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def wave_schedule(wave_id: int):  # type: ignore[no-untyped-def]
     """Confirm the preview: the wave opens (and mails) at its opening time."""
-    _may_change()
     session = get_session()
-    wave = _visible_wave(session, wave_id)
+    wave = _changeable_wave(session, wave_id)
     try:
         waves.schedule(session, wave=wave)
     except waves.WaveError as exc:
@@ -210,9 +219,8 @@ def wave_schedule(wave_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def wave_close(wave_id: int):  # type: ignore[no-untyped-def]
     """Close the wave now; reminders not yet sent are cancelled."""
-    _may_change()
     session = get_session()
-    waves.close(session, wave=_visible_wave(session, wave_id), now=utcnow())
+    waves.close(session, wave=_changeable_wave(session, wave_id), now=utcnow())
     session.commit()
     flash("The wave is closed.")
     return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)

@@ -103,6 +103,8 @@ ROUTES: dict[str, str] = {
     "api.status_history": API_OWNED,
     "api.relationship_trend": API_OWNED,
     "api.wave_read": API_OWNED,
+    "api.wave_send": API_OWNED,
+    "api.wave_close": API_OWNED,
     "dashboard.setup_projects": LOGIN,
     "dashboard.setup_project_new": LOGIN,
     "dashboard.setup_project_edit": OWNED,

@@ -15,6 +15,7 @@ from survey.models import (
     Role,
     Stakeholder,
     Wave,
+    WaveStatus,
     utcnow,
 )
 from tests.builders import TEST_SECRET, grant_project, make_project, make_user
@@ -180,3 +181,26 @@ def test_the_pm_of_the_project_clears_the_bounce(client, auth, shared, session):
     assert _clear_bea(client, shared).status_code == 303
     session.expire_all()
     assert session.exec(select(MailSuppression)).all() == []
+
+
+def _close(client, shared):  # type: ignore[no-untyped-def]
+    wave = shared["wave"]
+    token = csrf_token(client.get(f"/waves/{wave.id}").text)
+    return client.post(f"/waves/{wave.id}/close", data={"csrf_token": token})
+
+
+@pytest.mark.parametrize("email", ["pm@example.com", "other.pm@example.com"])
+def test_a_pm_cannot_close_a_wave_that_also_mails_another_pms_people(
+    client, auth, shared, session, email
+):
+    _login(auth, email)
+    assert _close(client, shared).status_code == 403
+    session.expire_all()
+    assert session.get(Wave, shared["wave"].id).status == WaveStatus.open
+
+
+def test_an_admin_closes_a_shared_wave(client, auth, shared, session):
+    _login(auth, "admin@example.com")
+    assert _close(client, shared).status_code == 303
+    session.expire_all()
+    assert session.get(Wave, shared["wave"].id).status == WaveStatus.closed
