@@ -87,11 +87,17 @@ def writer_turn(session: Session) -> Iterator[None]:
 
 
 def dispose_engines() -> None:
-    """Close pooled connections (after fork, and in tests)."""
+    """Close pooled connections and writer-turn lock files (after fork, and in tests)."""
     with _lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        for pid, fd, in_process in _turns.values():
+            # A turn in progress keeps its descriptor: closing it would end the turn early.
+            if pid == os.getpid() and in_process.acquire(blocking=False):
+                os.close(fd)
+                in_process.release()
+        _turns.clear()
 
 
 @contextmanager
