@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from survey import queue, waves
+from survey.config import Settings
 from survey.models import (
     DeliveryStatus,
     Invitation,
@@ -273,16 +274,14 @@ def pending_ids(session: Session, *, wave_id: int, now: datetime) -> list[int]:
     ]
 
 
-def start(
-    session: Session, *, wave: Wave, now: datetime, fatigue_days: int, redis_url: str
-) -> None:
+def start(session: Session, *, wave: Wave, now: datetime, settings: Settings) -> None:
     """Open a scheduled wave whose time has come, commit, and hand its mail to the mail queue."""
     if wave.status == WaveStatus.scheduled and wave.opens_at <= now:
         waves.open_now(session, wave=wave, now=now)
-        plan(session, wave=wave, now=now, fatigue_days=fatigue_days)
+        plan(session, wave=wave, now=now, fatigue_days=settings.fatigue_days)
     session.commit()
     if wave.status == WaveStatus.open:
-        hand_to_mail_queue(redis_url, wave_id=wave.id)  # type: ignore[arg-type]
+        hand_to_mail_queue(settings.redis_url, wave_id=wave.id)  # type: ignore[arg-type]
 
 
 def hand_to_mail_queue(redis_url: str, *, wave_id: int) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from survey import audit, mail_problems, queue
@@ -259,6 +260,18 @@ def dismiss(session: Session, *, entry: DigestLog, actor_id: int, now: datetime)
         note=DISMISSED_NOTE,
         action="report.dismiss",
     )
+
+
+def claim(session: Session, entry: DigestLog) -> DigestLog | None:
+    """Insert a new log row (a claim on its recipient, kind and period), committed; None
+    when another run already holds that claim."""
+    session.add(entry)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
+    return entry
 
 
 def claim_again(session: Session, *, entry_id: int) -> DigestLog | None:

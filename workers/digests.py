@@ -16,7 +16,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from survey import db, digests, plans, queue
@@ -46,21 +45,17 @@ def period_key(frequency: Frequency, now: datetime) -> str:
 def _claim(
     session: Session, project_id: int, line: plans.PlanLine, period: str
 ) -> DigestLog | None:
-    """Insert this period's log row; None when another run already has it."""
-    entry = DigestLog(
-        project_id=project_id,
-        recipient=line.recipient,
-        kind=KIND,
-        audience=str(line.audience),
-        period=period,
+    """Claim this period's digest for one person; None when another run already has it."""
+    return plans.claim(
+        session,
+        DigestLog(
+            project_id=project_id,
+            recipient=line.recipient,
+            kind=KIND,
+            audience=str(line.audience),
+            period=period,
+        ),
     )
-    session.add(entry)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return None
-    return entry
 
 
 def last_sent(session: Session, *, project_id: int, recipient: str) -> datetime | None:

@@ -11,7 +11,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from survey import db, plans, queue, review_render, reviews, webhook_events
@@ -73,16 +72,12 @@ def _claim(session: Session, project_id: int, recipient: str, period: str) -> Di
         entry.status, entry.note = ReportStatus.skipped, NOT_THE_PM
         session.add(entry)
         session.commit()
-    entry = DigestLog(
-        project_id=project_id, recipient=recipient, kind=KIND, audience="review", period=period
+    return plans.claim(
+        session,
+        DigestLog(
+            project_id=project_id, recipient=recipient, kind=KIND, audience="review", period=period
+        ),
     )
-    session.add(entry)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return None
-    return entry
 
 
 def send_review_pack(project_id: int, quarter_text: str) -> str:

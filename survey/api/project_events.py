@@ -70,8 +70,7 @@ def project_event_create(code: str):  # type: ignore[no-untyped-def]
             session,
             wave=received.wave,
             now=received.event.received_at,
-            fatigue_days=settings().fatigue_days,
-            redis_url=settings().redis_url,
+            settings=settings(),
         )
     session.commit()
     status = 201 if received.created else 200

@@ -126,8 +126,7 @@ def wave_create():  # type: ignore[no-untyped-def]
             session,
             wave=wave,
             now=now,
-            fatigue_days=settings().fatigue_days,
-            redis_url=settings().redis_url,
+            settings=settings(),
         )
     session.commit()
     held = [
@@ -183,10 +182,8 @@ def wave_send(wave_id: int):  # type: ignore[no-untyped-def]
         session,
         wave=wave,
         now=utcnow(),
-        fatigue_days=settings().fatigue_days,
-        redis_url=settings().redis_url,
+        settings=settings(),
     )
-    session.commit()
     return jsonify({"wave": _wave_json(wave, shown)})
 
 

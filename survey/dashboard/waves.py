@@ -204,8 +204,7 @@ def wave_schedule(wave_id: int):  # type: ignore[no-untyped-def]
         session,
         wave=wave,
         now=utcnow(),
-        fatigue_days=settings().fatigue_days,
-        redis_url=settings().redis_url,
+        settings=settings(),
     )
     flash(
         "The wave is open and its invitations are on their way."
