@@ -104,6 +104,11 @@ def request_drain(
     try:
         if not conn.set(marker, job_id, nx=True, ex=marker_ttl):
             return True
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        # No marker was set, so there is nothing to take back: one failed call is enough.
+        log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
+        return False
+    try:
         _push(conn, queue, func, args, job_id=job_id)
         return True
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:

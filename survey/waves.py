@@ -253,11 +253,11 @@ def counts(
     )
 
 
-def may_change(session: Session, *, wave_id: int, user: User) -> bool:
-    """Whether `user` may schedule or close the wave: it mails, or stops, every project's
-    people, so a wave shared between projects is changed only by someone who may change
-    each of them (an admin, or a PM who manages them all)."""
-    return all(can_change(user, project) for project in projects_of(session, wave_id=wave_id))
+def may_change(user: User, projects: Iterable[Project]) -> bool:
+    """Whether `user` may schedule or close a wave of `projects` (`projects_of`): it mails,
+    or stops, every project's people, so a wave shared between projects is changed only by
+    someone who may change each of them (an admin, or a PM who manages them all)."""
+    return all(can_change(user, project) for project in projects)
 
 
 def projects_of(session: Session, *, wave_id: int) -> list[Project]:

@@ -155,7 +155,7 @@ def _visible(session: Session, wave_id: int) -> tuple[Wave, list[Project]]:
 def _changeable(session: Session, wave_id: int) -> tuple[Wave, list[Project]]:
     """`_visible`, and a 403 unless the caller may change every project the wave mails."""
     wave, shown = _visible(session, wave_id)
-    if not waves.may_change(session, wave_id=wave_id, user=g.api_user):
+    if not waves.may_change(g.api_user, waves.projects_of(session, wave_id=wave_id)):
         raise forbidden("Only an admin or the PM of every project of the wave can change it.")
     return wave, shown
 

@@ -47,7 +47,7 @@ def _changeable_wave(session: Session, wave_id: int) -> Wave:
     when it also mails people of projects they do not manage."""
     _may_change()
     wave = _visible_wave(session, wave_id)
-    if not waves.may_change(session, wave_id=wave_id, user=current_user):
+    if not waves.may_change(current_user, waves.projects_of(session, wave_id=wave_id)):
         abort(403)
     return wave
 
@@ -158,8 +158,11 @@ def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
     mine = {p.id for p in queries.visible_projects(session, user=current_user)}
     projects = waves.projects_of(session, wave_id=wave_id)
     all_mine = all(p.id in mine for p in projects)
+    shown = [p for p in projects if p.id in mine]
     my_people = set(
-        session.exec(select(Relationship.id).where(col(Relationship.project_id).in_(mine))).all()
+        session.exec(
+            select(Relationship.id).where(col(Relationship.project_id).in_([p.id for p in shown]))
+        ).all()
     )
     preview = None
     if wave.status in (WaveStatus.draft, WaveStatus.scheduled):
@@ -178,7 +181,8 @@ def wave_detail(wave_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "dashboard/wave_detail.html",
         wave=wave,
-        projects=[p for p in projects if p.id in mine],
+        projects=shown,
+        may_change=waves.may_change(current_user, projects),
         counts=waves.counts(session, wave_id=wave_id, project_ids=mine),
         preview=preview,
         recipients=[r for r in wave_results.recipients(session, wave=wave) if r.project.id in mine],

@@ -185,7 +185,7 @@ def test_the_pm_of_the_project_clears_the_bounce(client, auth, shared, session):
 
 def _close(client, shared):  # type: ignore[no-untyped-def]
     wave = shared["wave"]
-    token = csrf_token(client.get(f"/waves/{wave.id}").text)
+    token = csrf_token(client.get("/login").text)
     return client.post(f"/waves/{wave.id}/close", data={"csrf_token": token})
 
 
@@ -194,6 +194,7 @@ def test_a_pm_cannot_close_a_wave_that_also_mails_another_pms_people(
     client, auth, shared, session, email
 ):
     _login(auth, email)
+    assert "Close the wave now" not in _text(client, f"/waves/{shared['wave'].id}")
     assert _close(client, shared).status_code == 403
     session.expire_all()
     assert session.get(Wave, shared["wave"].id).status == WaveStatus.open
@@ -201,6 +202,7 @@ def test_a_pm_cannot_close_a_wave_that_also_mails_another_pms_people(
 
 def test_an_admin_closes_a_shared_wave(client, auth, shared, session):
     _login(auth, "admin@example.com")
+    assert "Close the wave now" in _text(client, f"/waves/{shared['wave'].id}")
     assert _close(client, shared).status_code == 303
     session.expire_all()
     assert session.get(Wave, shared["wave"].id).status == WaveStatus.closed
