@@ -55,7 +55,9 @@ def _turn_for(path: str) -> tuple[int, threading.Lock]:
     with _lock:
         pid, fd, in_process = _turns.get(path, (0, -1, threading.Lock()))
         if pid != os.getpid():
-            # A descriptor inherited across fork shares its lock with the parent.
+            # A descriptor inherited across fork shares its lock with the parent: never use it.
+            if pid:
+                os.close(fd)
             fd = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             in_process = threading.Lock()
             _turns[path] = (os.getpid(), fd, in_process)
@@ -92,12 +94,15 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-        for pid, fd, in_process in _turns.values():
-            # A turn in progress keeps its descriptor: closing it would end the turn early.
-            if pid == os.getpid() and in_process.acquire(blocking=False):
+        for path, (pid, fd, in_process) in list(_turns.items()):
+            if pid != os.getpid():
+                continue  # inherited: _turn_for closes it when this process first needs it
+            # A turn in progress keeps its descriptor (closing it would end the turn early)
+            # and its entry, so that it is closed next time.
+            if in_process.acquire(blocking=False):
                 os.close(fd)
                 in_process.release()
-        _turns.clear()
+                del _turns[path]
 
 
 @contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 
 from sqlmodel import Session
 
@@ -14,7 +13,12 @@ from survey import db
 def _hold_a_turn(url: str, started, release) -> None:  # type: ignore[no-untyped-def]
     with Session(db.get_engine(url)) as session, db.writer_turn(session):
         started.set()
-        release.wait(10)
+        release.wait(30)
+
+
+def _take_a_turn(url: str, entered: threading.Event) -> None:
+    with Session(db.get_engine(url)) as session, db.writer_turn(session):
+        entered.set()
 
 
 def test_a_second_process_waits_for_the_first_ones_turn(tmp_path):
@@ -23,38 +27,42 @@ def test_a_second_process_waits_for_the_first_ones_turn(tmp_path):
     started, release = context.Event(), context.Event()
     holder = context.Process(target=_hold_a_turn, args=(url, started, release))
     holder.start()
+    entered = threading.Event()
+    waiter = threading.Thread(target=_take_a_turn, args=(url, entered))
     try:
         assert started.wait(30)
-        threading.Timer(0.3, release.set).start()
-        with Session(db.get_engine(url)) as session, db.writer_turn(session):
-            # Our turn came only once the other process was let go and ended its own.
-            assert release.is_set()
+        waiter.start()
+        # While the other process holds its turn, ours does not begin, however long we wait...
+        assert not entered.wait(1)
+        release.set()
+        # ...and it begins once that turn ends.
+        assert entered.wait(30)
     finally:
         release.set()
-        holder.join(10)
+        holder.join(30)
+        if waiter.is_alive():
+            waiter.join(30)
         db.dispose_engines()
 
 
 def test_threads_of_one_process_take_turns_too(tmp_path):
     url = f"sqlite:///{tmp_path / 'threads.db'}"
-    inside = 0
-    most = 0
-    guard = threading.Lock()
+    first_inside, second_entered = threading.Event(), threading.Event()
+    let_go = threading.Event()
 
-    def write() -> None:
-        nonlocal inside, most
+    def hold() -> None:
         with Session(db.get_engine(url)) as session, db.writer_turn(session):
-            with guard:
-                inside += 1
-                most = max(most, inside)
-            time.sleep(0.01)
-            with guard:
-                inside -= 1
+            first_inside.set()
+            let_go.wait(30)
 
-    threads = [threading.Thread(target=write) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert first_inside.wait(30)
+    second = threading.Thread(target=_take_a_turn, args=(url, second_entered))
+    second.start()
+    assert not second_entered.wait(1)
+    let_go.set()
+    assert second_entered.wait(30)
+    holder.join(30)
+    second.join(30)
     db.dispose_engines()
-    assert most == 1
