@@ -128,7 +128,9 @@ def test_private_webhook_targets_are_allowed_in_development_only_by_default(tmp_
 def test_production_refuses_an_instance_alert_webhook_on_the_local_network(tmp_path, url):
     with pytest.raises(ConfigError, match="RAPPORT_ALERT_WEBHOOK_URL must not point"):
         _production(tmp_path, RAPPORT_ALERT_WEBHOOK_URL=url)
-    assert _settings(tmp_path, RAPPORT_ALERT_WEBHOOK_URL="http://127.0.0.1:9000/hook")
+    # Development allows a local receiver, and keeps the URL as given.
+    local = _settings(tmp_path, RAPPORT_ALERT_WEBHOOK_URL="http://127.0.0.1:9000/hook")
+    assert local.alert_webhook_url == "http://127.0.0.1:9000/hook"
 
 
 def test_an_alert_webhook_that_is_no_url_is_refused(tmp_path):

@@ -161,7 +161,8 @@ def test_only_viewers_are_granted_projects(client, auth, session, world):
     reply = _post(client, "/setup/projects/VEGA/viewers", {"user_id": other_pm.id})
     assert reply.status_code == 302
     assert "only viewers are granted projects" in client.get("/setup/projects/VEGA/edit").text
-    assert queries.project_for(session, user=other_pm, code="VEGA") is None
+    session.expire_all()
+    assert session.exec(select(ProjectGrant).where(ProjectGrant.user_id == other_pm.id)).all() == []
 
 
 def test_the_pm_sees_who_may_read_their_project(client, auth, world):

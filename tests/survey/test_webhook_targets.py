@@ -180,21 +180,27 @@ def test_a_project_alert_webhook_on_the_local_network_is_refused(session, pm_pro
 
 def _login_pm(client) -> None:  # type: ignore[no-untyped-def]
     token = csrf_token(client.get("/login").text)
-    client.post(
+    reply = client.post(
         "/login", data={"email": "pm-hooks@example.com", "password": "demo", "csrf_token": token}
     )
+    assert reply.status_code == 302
 
 
 def test_the_project_alert_webhook_form_follows_the_setting(
     client, strict_client, session, pm_project
 ):
     _pm, project = pm_project
-    for browser, saved in ((strict_client, None), (client, "http://127.0.0.1:9/h")):
+    for browser, saved, said in (
+        (strict_client, None, "Webhook not saved"),
+        (client, "http://127.0.0.1:9/h", "Alert webhook saved."),
+    ):
         _login_pm(browser)
         token = csrf_token(browser.get(f"/projects/{project.code}").text)
-        browser.post(
+        reply = browser.post(
             f"/projects/{project.code}/webhook",
             data={"csrf_token": token, "webhook_url": "http://127.0.0.1:9/h"},
+            follow_redirects=True,
         )
+        assert reply.status_code == 200 and said in reply.text
         session.expire_all()
         assert session.get(type(project), project.id).alert_webhook_url == saved
