@@ -128,11 +128,14 @@ def test_a_confidential_wave_sends_again_without_naming_anyone(client, auth, ses
     project = project_with(session, 1)
     wave = open_wave(session, projects=[project], attribution=Attribution.confidential)
     [failed] = _mail(session, wave, DeliveryStatus.failed)
+    [(_invitation, person)] = invitations_of(session, wave)
     _login(auth, _pm_of(session, project))
     card = _card(client, wave)
     assert SEND_AGAIN not in card and card.count(SEND_ALL) == 1
     page = _send_again(client, wave, follow_redirects=True).text
     assert "1 email will be sent again in a moment." in page
+    # The recipients list names who was invited; the failed-email card must not say who.
+    assert person.name not in card and person.email not in card
     assert _status(session, failed) == DeliveryStatus.pending
 
 

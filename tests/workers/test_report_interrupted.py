@@ -140,7 +140,7 @@ def test_a_digest_sent_again_after_the_person_left_the_plan_is_skipped(session, 
     assert left.status == ReportStatus.skipped and "no longer gets this digest" in left.note
 
 
-def test_two_runs_racing_for_one_sent_again_digest_claim_it_once(session, smtp, monkeypatch):
+def test_a_sent_again_digest_is_claimed_by_one_run_only(session, smtp, monkeypatch):
     _pm, project, _a, bob = fixture_project(session)
     address = session.get(Stakeholder, bob.stakeholder_id).email
     real = mail.SmtpTransport.send
