@@ -289,22 +289,34 @@ def claim_again(session: Session, *, entry_id: int) -> DigestLog | None:
     return session.get(DigestLog, entry_id, populate_existing=True)
 
 
-def hand_to_reports_queue(redis_url: str, *, entry: DigestLog) -> bool:
-    """Ask the reports queue to run the job that sends this report; False when Redis is
-    unreachable (the scheduler's next digest or review run picks it up then)."""
-    if entry.kind == "review":
-        return queue.enqueue(
-            redis_url,
-            "reports",
-            "workers.reviews.send_review_pack",
-            entry.project_id,
-            entry.period,
-            job_id=f"review-{entry.project_id}-{entry.period}",
-        )
+def queue_digests(redis_url: str, *, project_id: int) -> bool:
+    """Ask the reports queue for a run of the project's digests; False when Redis is
+    unreachable. One job id per project, so a run already waiting is not queued twice."""
     return queue.enqueue(
         redis_url,
         "reports",
         "workers.digests.send_project_digests",
-        entry.project_id,
-        job_id=f"digests-{entry.project_id}",
+        project_id,
+        job_id=f"digests-{project_id}",
     )
+
+
+def queue_review(redis_url: str, *, project_id: int, quarter: str) -> bool:
+    """Ask the reports queue for the project's review pack of `quarter`; False when Redis
+    is unreachable."""
+    return queue.enqueue(
+        redis_url,
+        "reports",
+        "workers.reviews.send_review_pack",
+        project_id,
+        quarter,
+        job_id=f"review-{project_id}-{quarter}",
+    )
+
+
+def hand_to_reports_queue(redis_url: str, *, entry: DigestLog) -> bool:
+    """Ask the reports queue to run the job that sends this report; False when Redis is
+    unreachable (the scheduler's next digest or review run picks it up then)."""
+    if entry.kind == "review":
+        return queue_review(redis_url, project_id=entry.project_id, quarter=entry.period)
+    return queue_digests(redis_url, project_id=entry.project_id)

@@ -18,7 +18,7 @@ from email.utils import format_datetime
 
 from sqlmodel import Session, col, select
 
-from survey import db, digests, plans, queue
+from survey import db, digests, plans
 from survey.config import Settings
 from survey.models import Audience, DigestLog, Frequency, Project, ReportStatus, utcnow
 from workers import context, mail, rendering
@@ -203,13 +203,7 @@ def enqueue_digests(settings: Settings, now: datetime | None = None) -> int:
     with db.session_scope(settings.database_url) as session:
         ids = [pid for pid in session.exec(select(Project.id)).all() if pid is not None]
     for project_id in ids:
-        queue.enqueue(
-            settings.redis_url,
-            "reports",
-            "workers.digests.send_project_digests",
-            project_id,
-            job_id=f"digests-{project_id}",
-        )
+        plans.queue_digests(settings.redis_url, project_id=project_id)
     return len(ids)
 
 

@@ -13,7 +13,7 @@ from email.utils import format_datetime
 
 from sqlmodel import Session, col, select
 
-from survey import db, plans, queue, review_render, reviews, webhook_events
+from survey import db, plans, review_render, reviews, webhook_events
 from survey.config import Settings
 from survey.models import DigestLog, Project, ReportStatus, User, Wave, WaveProject, utcnow
 from survey.quarters import Quarter
@@ -137,14 +137,7 @@ def enqueue_reviews(settings: Settings, now: datetime | None = None) -> int:
     """Periodic: queue the packs of the quarter that just ended on the reports queue."""
     due = due_reviews(settings, now or utcnow())
     for project_id, quarter in due:
-        queue.enqueue(
-            settings.redis_url,
-            "reports",
-            "workers.reviews.send_review_pack",
-            project_id,
-            quarter,
-            job_id=f"review-{project_id}-{quarter}",
-        )
+        plans.queue_review(settings.redis_url, project_id=project_id, quarter=quarter)
     return len(due)
 
 
