@@ -43,7 +43,10 @@ def only_visible(query: Select, *, user: User) -> Select:
 
 
 def may_see(session: Session, *, user: User, project: Project) -> bool:
-    """Whether the user may read this project (changing it is pm_actions.can_change)."""
+    """Whether the user may read this project (changing it is pm_actions.can_change).
+
+    `only_visible` for one project already loaded: the same rules, answered without a
+    query for admins and PMs, since every project page asks."""
     if user.role == Role.admin:
         return True
     if user.role == Role.pm:
@@ -233,7 +236,7 @@ def alert_for(session: Session, *, user: User, alert_id: int) -> tuple[Alert, Pr
     if alert is None:
         return None
     project = session.get(Project, alert.project_id)
-    if project is None or project_for(session, user=user, code=project.code) is None:
+    if project is None or not may_see(session, user=user, project=project):
         return None
     return alert, project
 
@@ -270,7 +273,7 @@ def action_for(
     if action is None:
         return None
     project = session.get(Project, action.project_id)
-    if project is None or project_for(session, user=user, code=project.code) is None:
+    if project is None or not may_see(session, user=user, project=project):
         return None
     return action, project
 
