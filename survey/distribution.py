@@ -274,6 +274,13 @@ def pending_ids(session: Session, *, wave_id: int, now: datetime) -> list[int]:
     ]
 
 
+def confirm(session: Session, *, wave: Wave, now: datetime, settings: Settings) -> None:
+    """Confirm a draft and start it: it opens and mails now if its time has come, else the
+    scheduler opens it then. Raises waves.WaveError when the wave is not a draft."""
+    waves.schedule(session, wave=wave)
+    start(session, wave=wave, now=now, settings=settings)
+
+
 def start(session: Session, *, wave: Wave, now: datetime, settings: Settings) -> None:
     """Open a scheduled wave whose time has come, commit, and hand its mail to the mail queue."""
     if wave.status == WaveStatus.scheduled and wave.opens_at <= now:

@@ -175,15 +175,9 @@ def wave_send(wave_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     wave, shown = _changeable(session, wave_id)
     try:
-        waves.schedule(session, wave=wave)
+        distribution.confirm(session, wave=wave, now=utcnow(), settings=settings())
     except waves.WaveError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
-    distribution.start(
-        session,
-        wave=wave,
-        now=utcnow(),
-        settings=settings(),
-    )
     return jsonify({"wave": _wave_json(wave, shown)})
 
 

@@ -200,16 +200,10 @@ def wave_schedule(wave_id: int):  # type: ignore[no-untyped-def]
     session = get_session()
     wave = _changeable_wave(session, wave_id)
     try:
-        waves.schedule(session, wave=wave)
+        distribution.confirm(session, wave=wave, now=utcnow(), settings=settings())
     except waves.WaveError as exc:
         flash(str(exc))
         return redirect(url_for("dashboard.wave_detail", wave_id=wave_id), code=303)
-    distribution.start(
-        session,
-        wave=wave,
-        now=utcnow(),
-        settings=settings(),
-    )
     flash(
         "The wave is open and its invitations are on their way."
         if wave.status == "open"
