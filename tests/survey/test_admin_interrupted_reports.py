@@ -15,12 +15,14 @@ from survey.models import AuditEntry, DigestLog, ReportStatus, Role, Stakeholder
 from tests import smtp_server as loopback_smtp
 from tests.builders import make_user
 from tests.conftest import csrf_token
+from tests.killed_worker import killed_while_sending
+from tests.killed_worker import smtp as workers_on_loopback_smtp
 from tests.report_builders import utc
 from tests.survey.review_fixture import fixture_project
-from workers import context, mail
 from workers import digests as digest_jobs
 
 smtp_server = loopback_smtp.smtp_server
+smtp = workers_on_loopback_smtp
 
 NOW = utc(2026, 3, 5, 20)  # a Thursday, hours after the last answer
 STALE = mail_problems.SENDING_STALE_AFTER
@@ -28,33 +30,12 @@ SEND_AGAIN = ">Send again</button>"
 INTERRUPTED = "interrupted: may not have arrived"
 
 
-class WorkerKilled(BaseException):
-    """What a SIGKILL looks like from inside: nothing after it runs."""
-
-
-@pytest.fixture
-def smtp(rapport_env, smtp_server, monkeypatch):  # type: ignore[no-untyped-def]
-    """Workers send over SMTP to the loopback server."""
-    monkeypatch.setenv("RAPPORT_MAIL_URL", smtp_server.url)
-    context.settings.cache_clear()
-    return smtp_server
-
-
 def _interrupted_digest(session, monkeypatch, *, age=STALE + timedelta(minutes=5)):  # type: ignore[no-untyped-def]
     """Run the digest job and kill it while it sends Bob's digest, `age` ago."""
     _pm, project, _alice, bob = fixture_project(session)
     address = session.get(Stakeholder, bob.stakeholder_id).email
-    real = mail.SmtpTransport.send
-
-    def send(self, message):  # type: ignore[no-untyped-def]
-        if message["To"].addresses[0].addr_spec == address:
-            raise WorkerKilled
-        return real(self, message)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(mail.SmtpTransport, "send", send)
-        with pytest.raises(WorkerKilled):
-            digest_jobs.send_project_digests(project.id, now=NOW)
+    with killed_while_sending(monkeypatch, to=address):
+        digest_jobs.send_project_digests(project.id, now=NOW)
     session.expire_all()
     entry = session.exec(select(DigestLog).where(DigestLog.status == ReportStatus.sending)).one()
     assert entry.recipient == f"stakeholder:{bob.stakeholder_id}"

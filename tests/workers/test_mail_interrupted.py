@@ -11,15 +11,12 @@ from sqlmodel import select
 from survey import mail_problems, waves
 from survey.models import DeliveryStatus, MailDelivery, utcnow
 from tests import smtp_server as loopback_smtp
+from tests.killed_worker import WorkerKilled
 from tests.wave_builders import invitations_of, open_wave, project_with, settings_for
 from workers import deliveries, invitations, mail, scheduler
 
 smtp_server = loopback_smtp.smtp_server
 STALE = mail_problems.SENDING_STALE_AFTER
-
-
-class WorkerKilled(BaseException):
-    """What a SIGKILL looks like from inside: nothing after it runs."""
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import redis
 from rq import Queue
 from sqlmodel import select
@@ -14,40 +13,20 @@ from survey import mail_problems, plans
 from survey.models import DigestLog, ReportStatus, Role, Stakeholder, utcnow
 from tests import smtp_server as loopback_smtp
 from tests.builders import make_user
+from tests.killed_worker import killed_while_sending
+from tests.killed_worker import smtp as workers_on_loopback_smtp
 from tests.report_builders import utc
 from tests.survey.review_fixture import fixture_project
-from workers import context, mail
+from workers import context
 from workers import digests as digest_jobs
 from workers import reviews as review_jobs
 
 smtp_server = loopback_smtp.smtp_server
+smtp = workers_on_loopback_smtp
 
 NOW = utc(2026, 3, 5, 20)
 AFTER_Q1 = utc(2026, 4, 2)
 STALE = mail_problems.SENDING_STALE_AFTER
-
-
-class WorkerKilled(BaseException):
-    """What a SIGKILL looks like from inside: nothing after it runs."""
-
-
-@pytest.fixture
-def smtp(rapport_env, smtp_server, monkeypatch):  # type: ignore[no-untyped-def]
-    """Workers send over SMTP to the loopback server."""
-    monkeypatch.setenv("RAPPORT_MAIL_URL", smtp_server.url)
-    context.settings.cache_clear()
-    return smtp_server
-
-
-def _killed_while_sending(monkeypatch, job, *args):  # type: ignore[no-untyped-def]
-    with monkeypatch.context() as patched:
-        patched.setattr(mail.SmtpTransport, "send", _die)
-        with pytest.raises(WorkerKilled):
-            job(*args)
-
-
-def _die(self, message):  # type: ignore[no-untyped-def]
-    raise WorkerKilled
 
 
 def _stuck(session) -> DigestLog:  # type: ignore[no-untyped-def]
@@ -74,7 +53,8 @@ def _reload(session, entry: DigestLog) -> DigestLog:  # type: ignore[no-untyped-
 def test_a_stuck_review_pack_is_not_due_again_until_an_admin_asks(session, smtp, monkeypatch):
     pm, project, _a, _b = fixture_project(session)
     settings = context.settings()
-    _killed_while_sending(monkeypatch, review_jobs.send_review_pack, project.id, "2026Q1")
+    with killed_while_sending(monkeypatch):
+        review_jobs.send_review_pack(project.id, "2026Q1")
     entry = _stuck(session)
     assert review_jobs.due_reviews(settings, AFTER_Q1) == []
     assert review_jobs.send_review_pack(project.id, "2026Q1") == "already done"
@@ -100,7 +80,8 @@ def test_a_pack_sent_again_after_the_project_changed_hands_goes_to_the_new_pm(
     session, smtp, monkeypatch
 ):
     _pm, project, _a, _b = fixture_project(session)
-    _killed_while_sending(monkeypatch, review_jobs.send_review_pack, project.id, "2026Q1")
+    with killed_while_sending(monkeypatch):
+        review_jobs.send_review_pack(project.id, "2026Q1")
     entry = _stuck(session)
     _send_again(session, entry)
     successor = make_user(session)
@@ -117,17 +98,8 @@ def test_a_pack_sent_again_after_the_project_changed_hands_goes_to_the_new_pm(
 
 def test_a_digest_sent_again_after_the_person_left_the_plan_is_skipped(session, smtp, monkeypatch):
     pm, project, _a, _b = fixture_project(session)
-    real = mail.SmtpTransport.send
-
-    def dies_for_the_pm(self, message):  # type: ignore[no-untyped-def]
-        if message["To"].addresses[0].addr_spec == pm.email:
-            raise WorkerKilled
-        return real(self, message)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(mail.SmtpTransport, "send", dies_for_the_pm)
-        with pytest.raises(WorkerKilled):
-            digest_jobs.send_project_digests(project.id, now=NOW)
+    with killed_while_sending(monkeypatch, to=pm.email):
+        digest_jobs.send_project_digests(project.id, now=NOW)
     entry = _stuck(session)
     _send_again(session, entry)
     project.pm_id = make_user(session).id
@@ -143,17 +115,8 @@ def test_a_digest_sent_again_after_the_person_left_the_plan_is_skipped(session, 
 def test_a_sent_again_digest_is_claimed_by_one_run_only(session, smtp, monkeypatch):
     _pm, project, _a, bob = fixture_project(session)
     address = session.get(Stakeholder, bob.stakeholder_id).email
-    real = mail.SmtpTransport.send
-
-    def dies_for_bob(self, message):  # type: ignore[no-untyped-def]
-        if message["To"].addresses[0].addr_spec == address:
-            raise WorkerKilled
-        return real(self, message)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(mail.SmtpTransport, "send", dies_for_bob)
-        with pytest.raises(WorkerKilled):
-            digest_jobs.send_project_digests(project.id, now=NOW)
+    with killed_while_sending(monkeypatch, to=address):
+        digest_jobs.send_project_digests(project.id, now=NOW)
     entry = _stuck(session)
     _send_again(session, entry)
     assert plans.claim_again(session, entry_id=entry.id) is not None  # type: ignore[arg-type]
