@@ -142,3 +142,14 @@ def answer_pulse(app, raw: str, answers: dict[str, str]) -> None:  # type: ignor
     page = client.get(f"/s/{raw}")
     response = client.post(f"/s/{raw}", data={**answers, "csrf_token": csrf_token(page.text)})
     assert response.status_code == 303, response.text
+
+
+def json_numbers(document: object) -> list[float]:
+    """Every number anywhere in a JSON document (booleans are not numbers here)."""
+    if isinstance(document, dict):
+        return [n for value in document.values() for n in json_numbers(value)]
+    if isinstance(document, list):
+        return [n for value in document for n in json_numbers(value)]
+    if isinstance(document, int | float) and not isinstance(document, bool):
+        return [document]
+    return []

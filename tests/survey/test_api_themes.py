@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from analysis.privacy import NOT_ENOUGH
 from survey.api.tokens import issue
 from survey.models import Attribution, Role, TokenScope
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import json_numbers, make_project, make_relationship, make_user
 from tests.pm_builders import add_wave, all_ratings
 
 # What the analyzer reads in each comment (checked in test_theme_trends).
@@ -161,15 +161,7 @@ def test_a_small_confidential_wave_is_withheld(client, world):
     )
     assert set(small["counts"]) == set(THEMES)
     assert all(count == ALL_NONE for count in small["counts"].values())
-    assert _numbers({k: v for k, v in small.items() if k != "wave_id"}) == []
-
-
-def _numbers(document) -> list[int]:  # type: ignore[no-untyped-def]
-    if isinstance(document, dict):
-        return [n for value in document.values() for n in _numbers(value)]
-    if isinstance(document, list):
-        return [n for value in document for n in _numbers(value)]
-    return [document] if type(document) is int else []
+    assert json_numbers({k: v for k, v in small.items() if k != "wave_id"}) == []
 
 
 def test_another_pms_token_is_404_like_the_other_project_endpoints(client, world):

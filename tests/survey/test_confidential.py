@@ -14,7 +14,7 @@ from analysis.privacy import NOT_ENOUGH
 from survey.api.tokens import issue
 from survey.charts import BAND_COLOURS
 from survey.models import Alert, Attribution, Relationship, Wave, WaveStatus
-from tests.builders import make_project, make_relationship, make_user
+from tests.builders import json_numbers, make_project, make_relationship, make_user
 from tests.conftest import csrf_token
 from tests.pm_builders import add_wave, all_ratings, report_status
 
@@ -256,18 +256,7 @@ def test_api_documents_carry_no_confidential_comment_or_value(client, world):
         assert ALICE_SECRET not in body and BOB_SECRET not in body, path
         # SMALL's confidential mean trust, looked for among the numbers only: a timestamp's
         # fraction of a second may well contain the digits "1.5".
-        assert 1.5 not in _numbers(document), path
-
-
-def _numbers(document) -> list[float]:
-    """Every number anywhere in a JSON document."""
-    if isinstance(document, dict):
-        return [n for value in document.values() for n in _numbers(value)]
-    if isinstance(document, list):
-        return [n for value in document for n in _numbers(value)]
-    if isinstance(document, (int, float)) and not isinstance(document, bool):
-        return [document]
-    return []
+        assert 1.5 not in json_numbers(document), path
 
 
 # --- Alerts and filters --------------------------------------------------------------------------
