@@ -64,6 +64,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from survey.devmail import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+    from survey.capture.express import ExpressSubmit
+
+    # Inside any proxy fix, so that it sees the client's address as the app does.
+    app.wsgi_app = ExpressSubmit(app, app.wsgi_app)  # type: ignore[method-assign]
     _trust_proxies(app, environ.get("RAPPORT_TRUSTED_PROXIES", "0"))
     return app
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
@@ -65,7 +65,7 @@ def _turn_for(path: str) -> tuple[int, threading.Lock]:
 
 
 @contextmanager
-def writer_turn(session: Session) -> Iterator[None]:
+def writer_turn(url: URL) -> Iterator[None]:
     """Run a short write transaction after other processes' ones, not against them.
 
     SQLite lets one writer in at a time and makes the others poll with sleeps of 1, 2, 5,
@@ -75,7 +75,6 @@ def writer_turn(session: Session) -> Iterator[None]:
     do not take a turn (the workers) still meet SQLite's own lock and its busy timeout.
     Other databases lock rows, not the database: nothing to do.
     """
-    url = session.get_bind().url
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         yield
         return

@@ -21,7 +21,8 @@ from datetime import timedelta
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from survey import events, queue
+from survey import direct_sql, events, queue
+from survey.direct_sql import Direct
 from survey.models import OutboxEvent, utcnow
 
 # An event claimed this long ago and still unprocessed belonged to a worker that died: a
@@ -34,9 +35,18 @@ LOST_DRAIN = timedelta(minutes=1)
 MARKER_TTL = 60
 
 _outbox = OutboxEvent.__table__  # type: ignore[attr-defined]
-# Built once: the survey POST runs these, and building a statement costs more than running it.
-_INSERT = insert(_outbox)
-_UNSTAMP = (
+# The survey POST runs these on its DB-API connection (see `survey.direct_sql`).
+_INSERT_DISPATCHED = Direct(
+    insert(_outbox)
+    .values(
+        kind=bindparam("kind"),
+        payload=bindparam("payload"),
+        created_at=bindparam("now", type_=_outbox.c.created_at.type),
+        dispatched_at=bindparam("now", type_=_outbox.c.dispatched_at.type),
+    )
+    .returning(_outbox.c.id)
+)
+_UNSTAMP = Direct(
     update(_outbox)
     .where(_outbox.c.id == bindparam("event_id"))
     .where(_outbox.c.claimed_at.is_(None))
@@ -53,7 +63,7 @@ def record(session: Session, kind: str, **ids: int) -> OutboxEvent:
     return event
 
 
-def record_dispatched(session: Session, kind: str, **ids: int) -> int:
+def record_dispatched(conn: direct_sql.Connection, kind: str, **ids: int) -> int:
     """Insert an event stamped as dispatched, in the caller's transaction; returns its id.
 
     The caller must call `keep_promise` after committing. If the process dies in between,
@@ -62,14 +72,11 @@ def record_dispatched(session: Session, kind: str, **ids: int) -> int:
     """
     if kind not in events.EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    now = utcnow()
-    created = session.connection().execute(
-        _INSERT, {"kind": kind, "payload": dict(ids), "created_at": now, "dispatched_at": now}
-    )
-    return int(created.inserted_primary_key[0])  # type: ignore[index]
+    created = conn.first(_INSERT_DISPATCHED, {"kind": kind, "payload": dict(ids), "now": utcnow()})
+    return int(created.id)
 
 
-def keep_promise(session: Session, redis_url: str, kind: str, event_id: int) -> bool:
+def keep_promise(conn: direct_sql.Connection, redis_url: str, kind: str, event_id: int) -> bool:
     """Ask for the drain of an event from `record_dispatched`, now committed.
 
     False when Redis is unreachable: the event's stamp is taken back, so the sweeper
@@ -77,9 +84,14 @@ def keep_promise(session: Session, redis_url: str, kind: str, event_id: int) -> 
     """
     if request_drain(redis_url, events.EVENT_KINDS[kind].queue, event_id):
         return True
-    session.connection().execute(_UNSTAMP, {"event_id": event_id})
-    session.commit()
+    take_back(conn, event_id)
     return False
+
+
+def take_back(conn: direct_sql.Connection, event_id: int) -> None:
+    """Unstamp an event from `record_dispatched` whose drain could not be asked for."""
+    conn.execute(_UNSTAMP, {"event_id": event_id})
+    conn.commit()
 
 
 def request_drain(redis_url: str, queue_name: str, event_id: int) -> bool:

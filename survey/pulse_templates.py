@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from survey.models import Dimension, Question, QuestionKind, SurveyTemplate
@@ -101,15 +102,26 @@ def template_questions(session: Session, template_id: int) -> Sequence[Question]
     questions afterwards, so every pulse page can share one read-only copy instead of
     querying for it. The copies are detached from `session`: read them, never add them.
     """
-    key = (str(session.get_bind().url), template_id)
+    return kept_questions(session.get_bind(), template_id, session)  # type: ignore[arg-type]
+
+
+def kept_questions(
+    engine: Engine, template_id: int, session: Session | None = None
+) -> Sequence[Question]:
+    """`template_questions` by engine: a session is opened only when they are not kept yet."""
+    key = (str(engine.url), template_id)
     kept = _QUESTIONS.get(key)
-    if kept is None:
-        questions = questions_of(session, template_id)
-        for question in questions:
-            session.expunge(question)
-        kept = tuple(questions)
-        if kept:  # a template still being written is not kept
-            if len(_QUESTIONS) >= _QUESTIONS_KEPT:
-                _QUESTIONS.clear()
-            _QUESTIONS[key] = kept
+    if kept is not None:
+        return kept
+    if session is None:
+        with Session(engine) as own:
+            return kept_questions(engine, template_id, own)
+    questions = questions_of(session, template_id)
+    for question in questions:
+        session.expunge(question)
+    kept = tuple(questions)
+    if kept:  # a template still being written is not kept
+        if len(_QUESTIONS) >= _QUESTIONS_KEPT:
+            _QUESTIONS.clear()
+        _QUESTIONS[key] = kept
     return kept

@@ -100,14 +100,23 @@ def request_drain(
     if queue not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {queue!r}")
     conn = redis_for(redis_url)
-    marker = drain_marker(queue)
     try:
-        if not conn.set(marker, job_id, nx=True, ex=marker_ttl):
+        if not conn.set(drain_marker(queue), job_id, nx=True, ex=marker_ttl):
             return True
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         # No marker was set, so there is nothing to take back: one failed call is enough.
         log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
         return False
+    return enqueue_marked(redis_url, queue, func, *args, job_id=job_id)
+
+
+def enqueue_marked(redis_url: str, queue: str, func: str, *args: object, job_id: str) -> bool:
+    """Enqueue the drain job whose marker the caller just set; False when Redis failed.
+
+    On failure the marker is removed (best effort), so that the next request sets it again
+    instead of trusting a job that does not exist.
+    """
+    conn = redis_for(redis_url)
     try:
         _push(conn, queue, func, args, job_id=job_id)
         return True
@@ -115,7 +124,7 @@ def request_drain(
         log.warning("redis unavailable, %s left for the sweeper: %s", func, exc)
         # Best effort: a marker without its job would hold dispatch back until it expires.
         with contextlib.suppress(redis.ConnectionError, redis.TimeoutError, OSError):
-            conn.delete(marker)
+            conn.delete(drain_marker(queue))
         return False
 
 

@@ -19,17 +19,22 @@ from flask_wtf.csrf import CSRFError
 FIELD = "csrf_token"
 
 
-def _mac(link_hash: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
+def _mac(secret_key: str, link_hash: str) -> str:
+    key = secret_key.encode()
     return hmac.new(key, b"pulse-form:" + link_hash.encode(), hashlib.sha256).hexdigest()
 
 
 def issue(link_hash: str) -> str:
     """The token the pulse form for this link carries."""
-    return _mac(link_hash)
+    return _mac(current_app.config["SECRET_KEY"], link_hash)
+
+
+def matches(secret_key: str, link_hash: str, given: str | None) -> bool:
+    """Whether `given` is the token of this link's form."""
+    return bool(given) and hmac.compare_digest(given, _mac(secret_key, link_hash))  # type: ignore[arg-type]
 
 
 def check(link_hash: str, given: str | None) -> None:
     """Raise CSRFError (the app's "form expired" page) unless `given` is this link's token."""
-    if not given or not hmac.compare_digest(given, _mac(link_hash)):
+    if not matches(current_app.config["SECRET_KEY"], link_hash, given):
         raise CSRFError("The pulse form's security token is missing or wrong.")

@@ -9,23 +9,39 @@ from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from survey import db, events, outbox
+from survey import db, direct_sql, events, outbox
 from survey.capture.pulse import PulseForm
+from survey.direct_sql import Direct
 from survey.models import (
     Answer,
     Invitation,
     Question,
     QuestionKind,
     Response,
+    Wave,
     utcnow,
 )
 
-# Built once with bound parameters: constructing and keying a statement costs several times
-# more than running it, and these run on every submission.
+# Run on the DB-API connection itself (see `survey.direct_sql`): SQLAlchemy's cost per
+# execution is several times that of these statements, and every submission runs them.
 _invitations = Invitation.__table__  # type: ignore[attr-defined]
 _responses = Response.__table__  # type: ignore[attr-defined]
 _answers = Answer.__table__  # type: ignore[attr-defined]
-_MARK_RESPONDED = (
+_waves = Wave.__table__  # type: ignore[attr-defined]
+# A submission needs columns, not entities: `Invited` names what it reads.
+BY_TOKEN = Direct(
+    select(
+        _invitations.c.id,
+        _invitations.c.wave_id,
+        _invitations.c.relationship_id,
+        _waves.c.template_id,
+        _waves.c.status,
+        _waves.c.closes_at,
+    )
+    .join(_waves, _waves.c.id == _invitations.c.wave_id)
+    .where(_invitations.c.token_hash == bindparam("token_hash"))
+)
+_MARK_RESPONDED = Direct(
     update(_invitations)
     .where(_invitations.c.id == bindparam("invitation_id"))
     .values(
@@ -35,17 +51,35 @@ _MARK_RESPONDED = (
         )
     )
 )
-_RESPONSE_ID = select(_responses.c.id).where(
-    _responses.c.invitation_id == bindparam("invitation_id")
+_RESPONSE_ID = Direct(
+    select(_responses.c.id).where(_responses.c.invitation_id == bindparam("invitation_id"))
 )
-_INSERT_RESPONSE = insert(_responses)
-_UPDATE_RESPONSE = (
+_INSERT_RESPONSE = Direct(
+    insert(_responses)
+    .values(
+        invitation_id=bindparam("invitation_id"),
+        wave_id=bindparam("wave_id"),
+        relationship_id=bindparam("relationship_id"),
+        comment=bindparam("comment"),
+        submitted_at=bindparam("now", type_=_responses.c.submitted_at.type),
+        updated_at=bindparam("now", type_=_responses.c.updated_at.type),
+    )
+    .returning(_responses.c.id)
+)
+_UPDATE_RESPONSE = Direct(
     update(_responses)
     .where(_responses.c.id == bindparam("response_id"))
     .values(comment=bindparam("comment"), updated_at=bindparam("now"))
 )
-_DELETE_ANSWERS = delete(_answers).where(_answers.c.response_id == bindparam("response_id"))
-_INSERT_ANSWERS = insert(_answers)
+_DELETE_ANSWERS = Direct(delete(_answers).where(_answers.c.response_id == bindparam("response_id")))
+_INSERT_ANSWERS = Direct(
+    insert(_answers).values(
+        response_id=bindparam("response_id"),
+        question_id=bindparam("question_id"),
+        value_int=bindparam("value_int"),
+        value_text=bindparam("value_text"),
+    )
+)
 
 
 def find_response(session: Session, invitation_id: int) -> Response | None:
@@ -99,7 +133,7 @@ class Invited(Protocol):
 
 
 def _write(
-    session: Session, invited: Invited, questions: Sequence[Question], form: PulseForm
+    conn: direct_sql.Connection, invited: Invited, questions: Sequence[Question], form: PulseForm
 ) -> int:
     now = utcnow()
     rows, comment = _answer_rows(questions, form)
@@ -107,49 +141,46 @@ def _write(
     # Write the invitation row first: concurrent POSTs for one invitation queue up on its row
     # lock (on SQLite's single write lock), so each sees the response the previous one
     # committed, and SQLite never has to turn a read transaction into a write one midway.
-    # Core statements on the session's connection: the ORM adds nothing to these and would
-    # cost more than the statements themselves.
-    conn = session.connection()
     conn.execute(_MARK_RESPONDED, {**ids, "now": now})
-    response_id = conn.execute(_RESPONSE_ID, ids).scalar()
-    if response_id is None:
-        created = conn.execute(
+    found = conn.first(_RESPONSE_ID, ids)
+    if found is None:
+        created = conn.first(
             _INSERT_RESPONSE,
             {
                 **ids,
                 "wave_id": invited.wave_id,
                 "relationship_id": invited.relationship_id,
                 "comment": comment,
-                "submitted_at": now,
-                "updated_at": now,
+                "now": now,
             },
         )
-        response_id = created.inserted_primary_key[0]  # type: ignore[attr-defined]
+        response_id = created.id
     else:
+        response_id = found.id
         changed = {"response_id": response_id, "comment": comment, "now": now}
         conn.execute(_UPDATE_RESPONSE, changed)
         conn.execute(_DELETE_ANSWERS, changed)
     if rows:
-        conn.execute(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
+        conn.execute_many(_INSERT_ANSWERS, [{**row, "response_id": response_id} for row in rows])
     event_id = outbox.record_dispatched(
-        session, events.RESPONSE_SUBMITTED.name, response_id=response_id
+        conn, events.RESPONSE_SUBMITTED.name, response_id=response_id
     )
-    session.commit()
+    conn.commit()
     return event_id
 
 
 def submit(
-    session: Session, invited: Invited, questions: Sequence[Question], form: PulseForm
+    conn: direct_sql.Connection, invited: Invited, questions: Sequence[Question], form: PulseForm
 ) -> int:
     """Store the answers (creating or replacing the response); returns the outbox event's id.
 
     The event is stamped as dispatched: the caller must hand it over with
     `outbox.keep_promise` once this returns (see `survey.outbox`).
     """
-    with db.writer_turn(session):
+    with db.writer_turn(conn.engine.url):
         try:
-            return _write(session, invited, questions, form)
+            return _write(conn, invited, questions, form)
         except IntegrityError:
             # Two submissions raced for the same invitation: the loser becomes an update.
-            session.rollback()
-            return _write(session, invited, questions, form)
+            conn.rollback()
+            return _write(conn, invited, questions, form)

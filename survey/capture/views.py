@@ -9,7 +9,7 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from survey import outbox
+from survey import db, direct_sql, outbox
 from survey.capture import bp, form_token, pulse, store
 from survey.events import RESPONSE_SUBMITTED
 from survey.models import (
@@ -43,35 +43,29 @@ def _from_invitation(*entities):  # type: ignore[no-untyped-def]
     )
 
 
-# Built once with bound parameters: building and keying a query costs more than running it,
-# and one of these runs on every hit.
-# The POST needs columns, not entities: loading two ORM objects would cost more than the
-# query. `store.Invited` names what it reads.
-_BY_TOKEN = (
-    select(
-        col(Invitation.id),
-        col(Invitation.wave_id),
-        col(Invitation.relationship_id),
-        col(Wave.template_id),
-        col(Wave.status),
-        col(Wave.closes_at),
-    )
-    .join(Wave, col(Wave.id) == col(Invitation.wave_id))
-    .where(col(Invitation.token_hash) == bindparam("token_hash"))
-)
+# Built once with bound parameters: building and keying a query costs more than running it.
 _PAGE_BY_TOKEN = _from_invitation(Invitation, Wave, *_SHOWN).where(
     col(Invitation.token_hash) == bindparam("token_hash")
 )
 
 
-def _by_token(query, token: str):  # type: ignore[no-untyped-def]
-    """The row `query` finds for a token; 404 for unknown or tampered tokens."""
-    if not 20 <= len(token) <= 100:
-        abort(404)
-    row = get_session().exec(query, params={"token_hash": token_hash(token)}).first()
+def _found(row):  # type: ignore[no-untyped-def]
+    """The row a token found; 404 for unknown or tampered tokens."""
     if row is None:
         abort(404)
     return row
+
+
+def _token_hash(token: str) -> str:
+    # No link is this short or this long: answer before hashing or asking the database.
+    if not 20 <= len(token) <= 100:
+        abort(404)
+    return token_hash(token)
+
+
+def _by_token(query, token: str):  # type: ignore[no-untyped-def]
+    """The row `query` finds for a token; 404 for unknown or tampered tokens."""
+    return _found(get_session().exec(query, params={"token_hash": _token_hash(token)}).first())
 
 
 def _context(invitation: Invitation, wave: Wave, shown: Sequence[Any]) -> dict:
@@ -118,29 +112,31 @@ def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
     # Only what saving needs: a good submission shows no page, just redirects. The rarer
     # answers that do show a page load it in full.
-    invited = _by_token(_BY_TOKEN, token)
-    form_token.check(token_hash(token), request.form.get(form_token.FIELD))
-    if not Wave.accepts_answers(invited.status, invited.closes_at, utcnow()):
-        return _closed_page(_load(token)[2])
-    session = get_session()
-    questions = template_questions(session, invited.template_id)
-    form = pulse.read_form(questions, request.form)
-    if not form.valid:
-        return (
-            render_template(
-                "capture/pulse.html",
-                token=token,
-                values=form.raw,
-                errors=form.errors,
-                saved=None,
-                **_load(token)[2],
-            ),
-            400,
-        )
-    event_id = store.submit(session, invited, questions, form)
-    # After commit: hand the event to the workers; if Redis is down the sweeper will.
-    outbox.keep_promise(session, settings().redis_url, RESPONSE_SUBMITTED.name, event_id)
-    return redirect(url_for("capture.thanks", token=token), code=303)
+    link_hash = _token_hash(token)
+    with direct_sql.connect(db.get_engine(settings().database_url)) as conn:
+        invited = _found(conn.first(store.BY_TOKEN, {"token_hash": link_hash}))
+        form_token.check(link_hash, request.form.get(form_token.FIELD))
+        if not Wave.accepts_answers(invited.status, invited.closes_at, utcnow()):
+            return _closed_page(_load(token)[2])
+        questions = template_questions(get_session(), invited.template_id)
+        form = pulse.read_form(questions, request.form)
+        if form.valid:
+            event_id = store.submit(conn, invited, questions, form)
+            # After commit: hand the event to the workers; if Redis is down the sweeper will.
+            outbox.keep_promise(conn, settings().redis_url, RESPONSE_SUBMITTED.name, event_id)
+            return redirect(url_for("capture.thanks", token=token), code=303)
+    page = _load(token)[2]
+    return (
+        render_template(
+            "capture/pulse.html",
+            token=token,
+            values=form.raw,
+            errors=form.errors,
+            saved=None,
+            **page,
+        ),
+        400,
+    )
 
 
 @bp.get("/<token>/thanks")

@@ -74,12 +74,6 @@ def storage_uri(redis_url: str) -> str:
     return redis_url
 
 
-def _token_key() -> str:
-    # The raw token is a credential: Redis sees only its hash, like the database.
-    token = (request.view_args or {}).get("token", "")
-    return "token:" + token_hash(str(token))
-
-
 def _account_key() -> str:
     # An HMAC, not the address itself: rate-limit keys must hold no personal data.
     email = request.form.get("email", "").strip().lower()
@@ -141,9 +135,24 @@ class SurveyLimits:
             log.warning("rate limits not counted, Redis unavailable: %s", exc)
             return None
 
+    def link_keys(self, link_hash: str) -> list[str]:
+        """The counters of hits on one link (by the link's hash: Redis never sees a token)."""
+        return self._keys(self.per_link, "token:" + link_hash, "survey-token")
+
+    def windows(self) -> list[int]:
+        """Seconds each per-link counter lives, in `link_keys` order."""
+        return [item.get_expiry() for item in self.per_link]
+
+    def wait_after(self, counted: Sequence[int]) -> int | None:
+        """Seconds the next hit on a link must wait, given its (count, ttl) pairs just
+        counted including this one; None while it is under every limit."""
+        waits = _waits(self.per_link, counted, counted=False)
+        return max(waits) if waits else None
+
     def check(self) -> None:
         """Count this request on its link; 429 if that link or this client is over a limit."""
-        link = self._keys(self.per_link, _token_key(), "survey-token")
+        token = str((request.view_args or {}).get("token", ""))
+        link = self.link_keys(token_hash(token))
         misses = self._keys(self.misses, get_remote_address(), "survey-token-miss")
         got = self._run(self.per_link, link, misses)
         if got is None:
@@ -209,7 +218,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["rapport.limiter"] = limiter
     if config.get("RATELIMIT_ENABLED", True):
-        survey = SurveyLimits(
+        survey = app.extensions["rapport.survey_limits"] = SurveyLimits(
             redis_url=redis_url,
             prefix=config["RATELIMIT_KEY_PREFIX"],
             per_link=parse_many(config["SURVEY_TOKEN_LIMIT"]),

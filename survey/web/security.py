@@ -17,15 +17,27 @@ CSP = (
 )
 
 
-def _headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+def headers_for(path: str, *, production: bool) -> list[tuple[str, str]]:
+    """The security headers of a response to `path` (a page may set its own CSP first)."""
     # Survey URLs carry the token: never leak it to another site.
-    policy = "no-referrer" if request.path.startswith("/s/") else "same-origin"
-    response.headers["Referrer-Policy"] = policy
-    if settings().production:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    policy = "no-referrer" if path.startswith("/s/") else "same-origin"
+    headers = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", policy),
+    ]
+    if production:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
+
+
+def _headers(response: Response) -> Response:
+    for name, value in headers_for(request.path, production=settings().production):
+        if name == "Content-Security-Policy":
+            response.headers.setdefault(name, value)
+        else:
+            response.headers[name] = value
     return response
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from survey import db
+from survey import db, direct_sql
 from survey.capture import pulse, store
 from survey.models import CommentScore, OutboxEvent, Question, RelationshipTrend, Response
 from tests.builders import (
@@ -53,7 +53,8 @@ def _submitted(session: Session, count: int) -> tuple[list[int], list[tuple[int,
         relationship = make_relationship(session, project=project)
         invitation, _raw = make_invitation(session, wave=wave, relationship=relationship)
         form = pulse.read_form(questions, GOOD_ANSWERS)
-        event_ids.append(store.submit(session, invitation, questions, form))
+        with direct_sql.connect(session.get_bind()) as conn:
+            event_ids.append(store.submit(conn, invitation, questions, form))
         pairs.append((relationship.id, wave.id))
     return event_ids, pairs  # type: ignore[return-value]
 

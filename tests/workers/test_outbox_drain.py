@@ -8,7 +8,7 @@ import redis
 from rq import Queue, SimpleWorker
 from sqlmodel import Session, col, select
 
-from survey import db, outbox, queue
+from survey import db, direct_sql, outbox, queue
 from survey.capture import pulse, store
 from survey.events import RESPONSE_SUBMITTED
 from survey.models import CommentScore, OutboxEvent, Question
@@ -39,23 +39,22 @@ def _stored(session: Session, count: int) -> list[int]:
     wave = make_wave(session, project=project)
     questions = session.exec(select(Question).where(Question.template_id == wave.template_id)).all()
     form = pulse.read_form(questions, GOOD_ANSWERS)
-    return [
-        store.submit(
-            session,
-            make_invitation(
-                session, wave=wave, relationship=make_relationship(session, project=project)
-            )[0],
-            questions,
-            form,
-        )
+    invitations = [
+        make_invitation(
+            session, wave=wave, relationship=make_relationship(session, project=project)
+        )[0]
         for _ in range(count)
     ]
+    with direct_sql.connect(session.get_bind()) as conn:
+        return [store.submit(conn, invitation, questions, form) for invitation in invitations]
 
 
 def _saved(session: Session, count: int) -> None:
     """`count` responses saved on one wave while Redis was down."""
-    for event_id in _stored(session, count):
-        assert not outbox.keep_promise(session, DEAD_REDIS, RESPONSE_SUBMITTED.name, event_id)
+    event_ids = _stored(session, count)
+    with direct_sql.connect(session.get_bind()) as conn:
+        for event_id in event_ids:
+            assert not outbox.keep_promise(conn, DEAD_REDIS, RESPONSE_SUBMITTED.name, event_id)
     assert [e.dispatched_at for e in _events(session)] == [None] * count
 
 

@@ -1,0 +1,160 @@
+"""The express lane: a good pulse submission saved without the full request cycle.
+
+The survey POST is the one path every stakeholder takes, and its work (a token lookup, one
+short transaction, one Redis call) costs less than the request cycle around it: the
+extensions' hooks, the session, URL building and the error machinery that a submission
+which ends in a redirect never uses. This WSGI middleware, in front of the app, saves such a
+submission with the same parts the view uses (`form_token`, `pulse.read_form`,
+`store.submit`, `outbox.keep_promise`, the survey rate limits and the security headers) and
+answers the same 303.
+
+Anything else goes to the app untouched, body included, and the app answers it as it
+always did: other routes and methods, a body that is not a small form, a NUL anywhere, an
+unknown or tampered token, a wrong form token, a closed wave, answers that need the form
+back, a limit reached, and any database error (the app's own attempt then gives the 503 or
+saves it). Nothing is written before the lane knows it can finish, so handing over never
+saves twice; the only state it leaves is the rate-limit hit, which it marks as counted.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Request
+
+from survey import db, direct_sql
+from survey.capture import form_token, pulse, store
+from survey.capture.handover import Handover
+from survey.config import Settings
+from survey.models import Wave, utcnow
+from survey.passwords import token_hash
+from survey.pulse_templates import kept_questions
+from survey.web import security
+from survey.web.input_guard import NUL
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+# /s/<token> and nothing after it; a token is URL-safe base64 (see `passwords`).
+_SUBMIT_PATH = re.compile(r"/s/([A-Za-z0-9_-]{20,100})")
+_FORM_TYPE = "application/x-www-form-urlencoded"
+# Werkzeug's redirect body, as the view's `redirect` sends it.
+_REDIRECT_PAGE = (
+    "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+    "<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: "
+    '<a href="{location}">{location}</a>. If not, click the link.\n'
+)
+
+log = logging.getLogger(__name__)
+
+
+class ExpressSubmit:
+    """WSGI middleware that saves good pulse submissions and hands over everything else."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApp) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.handover = Handover()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        token = self._token(environ)
+        body = _form_body(environ, self.app.config["MAX_CONTENT_LENGTH"]) if token else None
+        if token is None or body is None:
+            return self.wsgi_app(environ, start_response)
+        whole = len(body) == int(environ["CONTENT_LENGTH"])
+        environ["wsgi.input"] = io.BytesIO(body)
+        saved = self._save(environ, token) if whole else False
+        if not saved:
+            # The app reads the body again.
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self.wsgi_app(environ, start_response)
+        return self._see_thanks(environ, token, start_response)
+
+    def _see_thanks(self, environ: dict, token: str, start_response: Callable) -> list[bytes]:
+        """The 303 to the thank-you page that the view's `redirect` answers."""
+        location = f"{environ.get('SCRIPT_NAME', '')}/s/{token}/thanks"
+        body = _REDIRECT_PAGE.format(location=html.escape(location)).encode()
+        start_response(
+            "303 SEE OTHER",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Location", location),
+                *security.headers_for("/s/", production=self._settings().production),
+            ],
+        )
+        return [body]
+
+    def _settings(self) -> Settings:
+        return self.app.extensions["rapport.settings"]
+
+    @staticmethod
+    def _token(environ: dict) -> str | None:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return None
+        match = _SUBMIT_PATH.fullmatch(environ.get("PATH_INFO", ""))
+        return match.group(1) if match else None
+
+    def _save(self, environ: dict, token: str) -> bool:
+        """Save a good submission; False, with nothing written, to hand it to the app."""
+        if environ.get("QUERY_STRING"):
+            return False  # the form posts to the bare link; the app checks anything else
+        fields = Request(environ).form
+        if any(NUL in name or NUL in value for name, value in fields.items(multi=True)):
+            return False
+        link_hash = token_hash(token)
+        if self.handover.blocked(link_hash) or not form_token.matches(
+            self.app.config["SECRET_KEY"], link_hash, fields.get(form_token.FIELD)
+        ):
+            return False
+        settings = self._settings()
+        engine = db.get_engine(settings.database_url)
+        try:
+            conn = direct_sql.Connection(engine)
+        except DBAPIError:
+            return False  # the app tries too, and answers 503
+        try:
+            try:
+                event_id = _write(conn, link_hash, fields)
+            except DBAPIError:
+                return False  # rolled back: the app tries once more, or answers 503
+            if event_id is None:
+                return False
+            try:
+                limits = self.app.extensions.get("rapport.survey_limits")
+                self.handover.after_commit(conn, settings.redis_url, limits, link_hash, event_id)
+            except DBAPIError as exc:
+                # Saved and still stamped as dispatched: the sweeper hands the event over
+                # after `outbox.LOST_DRAIN`. The answer is safe, so the stakeholder hears so.
+                log.warning("event %s left for the sweeper: %s", event_id, exc)
+            return True
+        finally:
+            conn.close()
+
+
+def _write(conn: direct_sql.Connection, link_hash: str, fields: Any) -> int | None:
+    """Save the answers and return the event; None, with nothing written, if they need the
+    app (unknown link, closed wave, answers to correct)."""
+    invited = conn.first(store.BY_TOKEN, {"token_hash": link_hash})
+    if invited is None or not Wave.accepts_answers(invited.status, invited.closes_at, utcnow()):
+        return None
+    questions = kept_questions(conn.engine, invited.template_id)
+    form = pulse.read_form(questions, fields)
+    if not form.valid:
+        return None
+    return store.submit(conn, invited, questions, form)
+
+
+def _form_body(environ: dict, limit: int) -> bytes | None:
+    """The body of a small url-encoded form as it arrived, or None (leaving it unread)."""
+    mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    length = environ.get("CONTENT_LENGTH", "")
+    if mimetype != _FORM_TYPE or not length.isdigit() or int(length) > limit:
+        return None
+    return bytes(environ["wsgi.input"].read(int(length)))
