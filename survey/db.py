@@ -15,6 +15,8 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
+from survey import direct_sql
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -89,6 +91,7 @@ def writer_turn(url: URL) -> Iterator[None]:
 
 def dispose_engines() -> None:
     """Close pooled connections and writer-turn lock files (after fork, and in tests)."""
+    direct_sql.release_kept()
     with _lock:
         for engine in _engines.values():
             engine.dispose()

@@ -11,6 +11,8 @@ they treat any other.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -29,22 +31,20 @@ class _Plan:
     """A statement as one dialect runs it: SQL text, binds in order, value converters."""
 
     sql: str
-    names: tuple[str, ...]
+    # Per bind, in the order a positional SQL text wants them: name, converter, default.
+    binds: tuple[tuple[str, Processor, Any], ...]
     positional: bool
-    fixed: Mapping[str, Any]
-    binds: Mapping[str, Processor]
     row: type | None
     columns: tuple[Processor, ...]
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = {}
-        for name in self.names:
-            value = given[name] if name in given else self.fixed[name]
-            process = self.binds[name]
-            values[name] = process(value) if process is not None else value
+        values = [
+            (name, process(given.get(name, fixed)) if process else given.get(name, fixed))
+            for name, process, fixed in self.binds
+        ]
         if self.positional:
-            return [values[name] for name in self.names]
-        return values
+            return [value for _name, value in values]
+        return dict(values)
 
     def make_row(self, raw: Sequence[Any]) -> Any:
         assert self.row is not None
@@ -58,23 +58,24 @@ def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
     fixed = {name: bind.value for name, bind in compiled.binds.items()}
     # Columns left out of an INSERT or UPDATE get their defaults from SQLAlchemy's execution,
     # which this skips: constants are filled in here, and a computed one must be given.
-    for column in [
+    prefetch = [
         *getattr(compiled, "insert_prefetch", ()),
         *getattr(compiled, "update_prefetch", ()),
-    ]:
+    ]
+    for column in prefetch:
         if not column.default.is_scalar:
             raise ValueError(f"{statement}: give {column.key} a value")
         fixed[column.key] = column.default.arg
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
-    binds = {
-        name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in set(names)
-    }
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect), fixed[name])
+        for name in names
+    )
     returned = list(getattr(statement, "exported_columns", ()))
     row = namedtuple("Row", [c.key for c in returned]) if returned else None  # type: ignore[misc]
     columns = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned)
-    return _Plan(compiled.string, names, positional, fixed, binds, row, columns)
+    return _Plan(compiled.string, binds, positional, row, columns)
 
 
 class Direct:
@@ -97,60 +98,69 @@ class Connection:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect
-        self._raw = engine.raw_connection()
+        self._raw = engine.raw_connection()  # unreachable database: OperationalError
         self._cursor = self._raw.cursor()
+        self._errors = self.dialect.loaded_dbapi.Error
+        self.invalidated = False
 
-    @contextmanager
-    def _translated(self, sql: str, params: object) -> Iterator[None]:
-        dbapi = self.dialect.loaded_dbapi
-        try:
-            yield
-        except dbapi.Error as error:
-            dropped = self.dialect.is_disconnect(error, self._raw.dbapi_connection, self._cursor)
-            if dropped:
-                self._raw.invalidate(error)
-            raise exc.DBAPIError.instance(
-                sql,
-                params,  # type: ignore[arg-type]
-                error,
-                dbapi.Error,
-                connection_invalidated=dropped,
-                dialect=self.dialect,
-            ) from error
+    def _failed(self, error: Exception, sql: str, params: object) -> exc.DBAPIError:
+        """The SQLAlchemy exception for a DB-API error; a dropped connection is invalidated."""
+        dropped = self.dialect.is_disconnect(error, self._raw.dbapi_connection, self._cursor)
+        if dropped:
+            self._raw.invalidate(error)
+            self.invalidated = True
+        return exc.DBAPIError.instance(
+            sql,
+            params,  # type: ignore[arg-type]
+            error,
+            self._errors,
+            connection_invalidated=dropped,
+            dialect=self.dialect,
+        )
 
     def execute(self, statement: Direct, params: Mapping[str, Any] | None = None) -> int:
         """Run a statement; returns the number of rows it changed."""
         plan = statement.plan(self.dialect)
         values = plan.parameters(params or {})
-        with self._translated(plan.sql, values):
+        try:
             self._cursor.execute(plan.sql, values)
+        except self._errors as error:
+            raise self._failed(error, plan.sql, values) from error
         return int(self._cursor.rowcount)
 
     def execute_many(self, statement: Direct, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a statement once per parameter set, in one call."""
         plan = statement.plan(self.dialect)
         values = [plan.parameters(row) for row in rows]
-        with self._translated(plan.sql, values):
+        try:
             self._cursor.executemany(plan.sql, values)
+        except self._errors as error:
+            raise self._failed(error, plan.sql, values) from error
 
     def first(self, statement: Direct, params: Mapping[str, Any] | None = None) -> Any:
         """The first row a SELECT (or RETURNING) gives, as a named tuple; None if none."""
         plan = statement.plan(self.dialect)
         values = plan.parameters(params or {})
-        with self._translated(plan.sql, values):
+        try:
             self._cursor.execute(plan.sql, values)
             raw = self._cursor.fetchone()
             # Read to the end: SQLite finishes an INSERT ... RETURNING only then.
             self._cursor.fetchall()
+        except self._errors as error:
+            raise self._failed(error, plan.sql, values) from error
         return None if raw is None else plan.make_row(raw)
 
     def commit(self) -> None:
-        with self._translated("COMMIT", ()):
+        try:
             self._raw.commit()
+        except self._errors as error:
+            raise self._failed(error, "COMMIT", ()) from error
 
     def rollback(self) -> None:
-        with self._translated("ROLLBACK", ()):
+        try:
             self._raw.rollback()
+        except self._errors as error:
+            raise self._failed(error, "ROLLBACK", ()) from error
 
     def close(self) -> None:
         """Give the connection back to the pool, rolling back anything uncommitted."""
@@ -163,8 +173,52 @@ class Connection:
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection for one unit of work; anything not committed is rolled back."""
-    conn = Connection(engine)  # a database that cannot be reached raises OperationalError
+    conn = Connection(engine)
     try:
         yield conn
     finally:
         conn.close()
+
+
+# Per thread (and process: a forked child must not share its parent's connections), the
+# connections `kept` hands out, by engine.
+_kept = threading.local()
+
+
+def _kept_by_engine() -> dict[Engine, Connection]:
+    if getattr(_kept, "pid", None) != os.getpid():
+        _kept.pid = os.getpid()
+        _kept.by_engine = {}
+    return _kept.by_engine  # type: ignore[no-any-return]
+
+
+@contextmanager
+def kept(engine: Engine) -> Iterator[Connection]:
+    """This thread's connection to `engine` for one unit of work, kept for the next one.
+
+    Checking a connection out of the pool and back in costs more than the survey POST's
+    statements, so the express lane keeps one per web thread. Anything left uncommitted is
+    rolled back when the unit ends, and a connection the database dropped is let go.
+    """
+    by_engine = _kept_by_engine()
+    conn = by_engine.get(engine)
+    if conn is None:
+        conn = by_engine[engine] = Connection(engine)
+    try:
+        yield conn
+    finally:
+        try:
+            if not conn.invalidated:
+                conn.rollback()
+        except exc.DBAPIError:
+            pass
+        if conn.invalidated:
+            del by_engine[engine]
+
+
+def release_kept() -> None:
+    """Give this thread's kept connections back (before their engines are disposed)."""
+    by_engine = _kept_by_engine()
+    for conn in by_engine.values():
+        conn.close()
+    by_engine.clear()

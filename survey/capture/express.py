@@ -24,10 +24,11 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask
 from sqlalchemy.exc import DBAPIError
-from werkzeug.wrappers import Request
+from werkzeug.datastructures import MultiDict
 
 from survey import db, direct_sql
 from survey.capture import form_token, pulse, store
@@ -68,8 +69,7 @@ class ExpressSubmit:
         if token is None or body is None:
             return self.wsgi_app(environ, start_response)
         whole = len(body) == int(environ["CONTENT_LENGTH"])
-        environ["wsgi.input"] = io.BytesIO(body)
-        saved = self._save(environ, token) if whole else False
+        saved = self._save(environ, token, body) if whole else False
         if not saved:
             # The app reads the body again.
             environ["wsgi.input"] = io.BytesIO(body)
@@ -101,11 +101,16 @@ class ExpressSubmit:
         match = _SUBMIT_PATH.fullmatch(environ.get("PATH_INFO", ""))
         return match.group(1) if match else None
 
-    def _save(self, environ: dict, token: str) -> bool:
+    def _save(self, environ: dict, token: str, body: bytes) -> bool:
         """Save a good submission; False, with nothing written, to hand it to the app."""
         if environ.get("QUERY_STRING"):
             return False  # the form posts to the bare link; the app checks anything else
-        fields = Request(environ).form
+        try:
+            # What Werkzeug's form parser does with a url-encoded body.
+            pairs = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+        except ValueError:
+            return False  # not UTF-8: the app decides
+        fields = MultiDict(pairs)
         if any(NUL in name or NUL in value for name, value in fields.items(multi=True)):
             return False
         link_hash = token_hash(token)
@@ -116,26 +121,27 @@ class ExpressSubmit:
         settings = self._settings()
         engine = db.get_engine(settings.database_url)
         try:
-            conn = direct_sql.Connection(engine)
-        except DBAPIError:
-            return False  # the app tries too, and answers 503
-        try:
-            try:
+            with direct_sql.kept(engine) as conn:
                 event_id = _write(conn, link_hash, fields)
-            except DBAPIError:
-                return False  # rolled back: the app tries once more, or answers 503
-            if event_id is None:
-                return False
-            try:
-                limits = self.app.extensions.get("rapport.survey_limits")
-                self.handover.after_commit(conn, settings.redis_url, limits, link_hash, event_id)
-            except DBAPIError as exc:
-                # Saved and still stamped as dispatched: the sweeper hands the event over
-                # after `outbox.LOST_DRAIN`. The answer is safe, so the stakeholder hears so.
-                log.warning("event %s left for the sweeper: %s", event_id, exc)
-            return True
-        finally:
-            conn.close()
+                if event_id is None:
+                    return False
+                self._hand_over(conn, settings, link_hash, event_id)
+                return True
+        except DBAPIError:
+            # Nothing was committed (after commit nothing raises): the app tries once
+            # more, and answers 503 if the database is still unavailable.
+            return False
+
+    def _hand_over(
+        self, conn: direct_sql.Connection, settings: Settings, link_hash: str, event_id: int
+    ) -> None:
+        limits = self.app.extensions.get("rapport.survey_limits")
+        try:
+            self.handover.after_commit(conn, settings.redis_url, limits, link_hash, event_id)
+        except DBAPIError as exc:
+            # Saved and still stamped as dispatched: the sweeper hands the event over after
+            # `outbox.LOST_DRAIN`. The answer is safe, so the stakeholder hears so.
+            log.warning("event %s left for the sweeper: %s", event_id, exc)
 
 
 def _write(conn: direct_sql.Connection, link_hash: str, fields: Any) -> int | None:
