@@ -31,20 +31,21 @@ class _Plan:
     """A statement as one dialect runs it: SQL text, binds in order, value converters."""
 
     sql: str
-    # Per bind, in the order a positional SQL text wants them: name, converter, default.
+    # Per bind parameter: name, converter, default.
     binds: tuple[tuple[str, Processor, Any], ...]
-    positional: bool
+    # The order a positional SQL text wants them in (a name may come twice); None if named.
+    order: tuple[str, ...] | None
     row: type | None
     columns: tuple[Processor, ...]
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = [
-            (name, process(given.get(name, fixed)) if process else given.get(name, fixed))
+        values = {
+            name: process(given.get(name, fixed)) if process else given.get(name, fixed)
             for name, process, fixed in self.binds
-        ]
-        if self.positional:
-            return [value for _name, value in values]
-        return dict(values)
+        }
+        if self.order is None:
+            return values
+        return [values[name] for name in self.order]
 
     def make_row(self, raw: Sequence[Any]) -> Any:
         assert self.row is not None
@@ -66,16 +67,15 @@ def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
         if not column.default.is_scalar:
             raise ValueError(f"{statement}: give {column.key} a value")
         fixed[column.key] = column.default.arg
-    positional = bool(compiled.positional)
-    names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
+    order = tuple(compiled.positiontup) if compiled.positional else None
     binds = tuple(
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect), fixed[name])
-        for name in names
+        (name, bind.type.dialect_impl(dialect).bind_processor(dialect), fixed[name])
+        for name, bind in compiled.binds.items()
     )
     returned = list(getattr(statement, "exported_columns", ()))
     row = namedtuple("Row", [c.key for c in returned]) if returned else None  # type: ignore[misc]
     columns = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned)
-    return _Plan(compiled.string, binds, positional, row, columns)
+    return _Plan(compiled.string, binds, order, row, columns)
 
 
 class Direct:

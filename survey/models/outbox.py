@@ -15,7 +15,7 @@ class OutboxEvent(SQLModel, table=True):
 
     __tablename__ = "outbox_event"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=60, index=True)
+    kind: str = Field(max_length=60)
     # Ids only: names, emails and comment text never leave the database.
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

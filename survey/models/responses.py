@@ -21,7 +21,8 @@ class Response(SQLModel, table=True):
     invitation_id: int = Field(foreign_key="invitation.id", unique=True)
     # Denormalised so trends and dashboards need no join through the invitation.
     wave_id: int = Field(foreign_key="wave.id", index=True)
-    relationship_id: int = Field(foreign_key="relationship.id", index=True)
+    # Indexed by ix_response_relationship_wave, which starts with it.
+    relationship_id: int = Field(foreign_key="relationship.id")
     comment: str = Field(default="", max_length=COMMENT_MAX_CHARS)
     submitted_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -30,7 +31,8 @@ class Response(SQLModel, table=True):
 class Answer(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    response_id: int = Field(foreign_key="response.id", index=True)
+    # Indexed by the unique (response_id, question_id) constraint.
+    response_id: int = Field(foreign_key="response.id")
     question_id: int = Field(foreign_key="question.id")
     value_int: int | None = None
     value_text: str | None = Field(default=None, max_length=COMMENT_MAX_CHARS)

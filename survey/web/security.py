@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
@@ -17,10 +19,15 @@ CSP = (
 )
 
 
-def headers_for(path: str, *, production: bool) -> list[tuple[str, str]]:
+def headers_for(path: str, *, production: bool) -> tuple[tuple[str, str], ...]:
     """The security headers of a response to `path` (a page may set its own CSP first)."""
+    return _headers_for(path.startswith("/s/"), production)
+
+
+@lru_cache(maxsize=4)
+def _headers_for(survey_page: bool, production: bool) -> tuple[tuple[str, str], ...]:
     # Survey URLs carry the token: never leak it to another site.
-    policy = "no-referrer" if path.startswith("/s/") else "same-origin"
+    policy = "no-referrer" if survey_page else "same-origin"
     headers = [
         ("Content-Security-Policy", CSP),
         ("X-Content-Type-Options", "nosniff"),
@@ -29,7 +36,7 @@ def headers_for(path: str, *, production: bool) -> list[tuple[str, str]]:
     ]
     if production:
         headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
-    return headers
+    return tuple(headers)
 
 
 def _headers(response: Response) -> Response:
