@@ -98,10 +98,21 @@ class Connection:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect
-        self._raw = engine.raw_connection()  # unreachable database: OperationalError
-        self._cursor = self._raw.cursor()
         self._errors = self.dialect.loaded_dbapi.Error
         self.invalidated = False
+        try:
+            self._raw = engine.raw_connection()
+        except self._errors as error:
+            # The pool lets a failed connect through as the driver's own error.
+            raise exc.DBAPIError.instance(
+                None,
+                None,
+                error,
+                self._errors,
+                connection_invalidated=self.dialect.is_disconnect(error, None, None),
+                dialect=self.dialect,
+            ) from error
+        self._cursor = self._raw.cursor()
 
     def _failed(self, error: Exception, sql: str, params: object) -> exc.DBAPIError:
         """The SQLAlchemy exception for a DB-API error; a dropped connection is invalidated."""

@@ -52,6 +52,9 @@ _REDIRECT_PAGE = (
     '<a href="{location}">{location}</a>. If not, click the link.\n'
 )
 
+# The database error the lane met, for the app to answer (see `raise_failure`).
+FAILED = "rapport.express_failed"
+
 log = logging.getLogger(__name__)
 
 
@@ -127,9 +130,13 @@ class ExpressSubmit:
                     return False
                 self._hand_over(conn, settings, link_hash, event_id)
                 return True
-        except DBAPIError:
-            # Nothing was committed (after commit nothing raises): the app tries once
-            # more, and answers 503 if the database is still unavailable.
+        except DBAPIError as error:
+            # Nothing was committed (after commit nothing raises). A connection the
+            # database dropped (a restart) is worth one more try by the app on a fresh one;
+            # anything else the app answers as it is (a 503 when the database is busy or
+            # down) without waiting for it a second time.
+            if not error.connection_invalidated:
+                environ[FAILED] = error
             return False
 
     def _hand_over(
@@ -164,3 +171,10 @@ def _form_body(environ: dict, limit: int) -> bytes | None:
     if mimetype != _FORM_TYPE or not length.isdigit() or int(length) > limit:
         return None
     return bytes(environ["wsgi.input"].read(int(length)))
+
+
+def raise_failure(environ: dict) -> None:
+    """Raise the database error the lane met on this request, if it met one."""
+    error = environ.get(FAILED)
+    if error is not None:
+        raise error

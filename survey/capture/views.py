@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from survey import db, direct_sql, outbox
-from survey.capture import bp, form_token, pulse, store
+from survey.capture import bp, express, form_token, pulse, store
 from survey.events import RESPONSE_SUBMITTED
 from survey.models import (
     Invitation,
@@ -110,6 +110,7 @@ def pulse_form(token: str):
 @bp.post("/<token>")
 def pulse_submit(token: str):
     """Validate and save; on error the form comes back with the answers kept."""
+    express.raise_failure(request.environ)
     # Only what saving needs: a good submission shows no page, just redirects. The rarer
     # answers that do show a page load it in full.
     link_hash = _token_hash(token)
