@@ -82,9 +82,11 @@ def test_a_kept_connection_serves_unit_after_unit(session, database_url):
 
 def test_a_statement_leaving_out_a_computed_default_is_refused(database_url):
     no_created_at = direct_sql.Direct(insert(_outbox).values(kind=bindparam("kind")))
-    with direct_sql.connect(db.get_engine(database_url)) as conn:
-        with pytest.raises(ValueError, match="created_at"):
-            conn.execute(no_created_at, {"kind": "k"})
+    with (
+        direct_sql.connect(db.get_engine(database_url)) as conn,
+        pytest.raises(ValueError, match="created_at"),
+    ):
+        conn.execute(no_created_at, {"kind": "k"})
 
 
 def test_an_unreachable_database_is_an_operational_error(tmp_path):
