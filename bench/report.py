@@ -21,8 +21,9 @@ meaningful. Wall-clock numbers on their own are only context.
   workers, the survey app from `survey.wsgi:app`) on SQLite in WAL mode: token lookup, form
   token check, answers and the outbox event in one transaction, then the rate-limit count
   and dispatch to a real Redis (the redis-server that `rapport up` embeds). Baseline: a bare
-  Flask endpoint (`bench/bare_app.py`) that parses the same form and answers the same 303, served by the same
-  gunicorn settings and driven by the same client with the same bodies and cookies. The client
+  Flask endpoint (`bench/bare_app.py`) that parses the same form and answers the same 303,
+  served by the same gunicorn settings and driven by the same client with the same bodies
+  and cookies. The client
   is `bench/load.py`: a few threads with `http.client` connections to 127.0.0.1 and a fixed
   number of requests. **Every POST answers a different invitation** (a first submission, not
   an update): the forms are loaded beforehand (untimed), so each POST carries its own form's
