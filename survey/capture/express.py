@@ -2,18 +2,20 @@
 
 The survey POST is the one path every stakeholder takes, and its work (a token lookup, one
 short transaction, one Redis call) costs less than the request cycle around it: the
-extensions' hooks, the session, URL building and the error machinery that a submission
-which ends in a redirect never uses. This WSGI middleware, in front of the app, saves such a
-submission with the same parts the view uses (`form_token`, `pulse.read_form`,
-`store.submit`, `outbox.keep_promise`, the survey rate limits and the security headers) and
-answers the same 303.
+extensions' hooks, the session, URL building and the error machinery, none of which a
+submission that ends in a redirect uses. This WSGI middleware, in front of the app, saves
+such a submission with the parts the view uses (`form_token`, `pulse.read_form`,
+`store.submit`) plus `handover` for the Redis work, and answers the same 303 with the same
+security headers.
 
 Anything else goes to the app untouched, body included, and the app answers it as it
-always did: other routes and methods, a body that is not a small form, a NUL anywhere, an
-unknown or tampered token, a wrong form token, a closed wave, answers that need the form
-back, a limit reached, and any database error (the app's own attempt then gives the 503 or
-saves it). Nothing is written before the lane knows it can finish, so handing over never
-saves twice; the only state it leaves is the rate-limit hit, which it marks as counted.
+always did: other routes and methods, a body that is not a small url-encoded form, a query
+string, a NUL anywhere, an unknown or tampered token, a wrong form token, a closed wave,
+answers that need the form back, and a link at its rate limit. Nothing is written or
+counted before the lane knows it can finish, so handing over never saves or counts
+twice. A database error is handed over too: after a dropped connection the app tries once
+more on a fresh one; any other error the app answers as its own (`raise_failure`), a 503
+when the database is busy or down.
 """
 
 from __future__ import annotations
