@@ -22,7 +22,7 @@ from survey import db
 from survey.models import OutboxEvent, Response
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-ROUNDS = 3
+ROUNDS = 6
 
 
 @dataclass(frozen=True)

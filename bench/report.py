@@ -27,9 +27,12 @@ meaningful. Wall-clock numbers on their own are only context.
   is `bench/load.py`: a few threads with `http.client` connections to 127.0.0.1 and a fixed
   number of requests. **Every POST answers a different invitation** (a first submission, not
   an update): the forms are loaded beforehand (untimed), so each POST carries its own form's
-  CSRF token, as a browser's would (survey pages set no cookie). The timed POSTs are split
-  into rounds that alternate between the two servers. Every Rapport POST must answer 303 and
-  every answer must be stored and dispatched, or the run fails.
+  CSRF token, as a browser's would (survey pages set no cookie). Both servers first take
+  the warm-up POSTs, enough for SQLite's write-ahead log to go through its first
+  checkpoints and reach its working size (after only 100, the first timed round ran at
+  about 0.7 of the later ones). The timed POSTs are split into six rounds that alternate
+  between the two servers. Every Rapport POST must answer 303 and every answer must be
+  stored and dispatched, or the run fails.
 - **pipeline** — the capture run leaves its submissions in the outbox, each dispatched, and
   the few drain jobs that dispatch queued (one whenever none was waiting). One worker process
   (`bench/worker_run.py`: warmed up as `rapport worker` is, then an RQ `SimpleWorker` in burst
@@ -37,8 +40,12 @@ meaningful. Wall-clock numbers on their own are only context.
   comment, write the scores, recompute the trend points and evaluate alerts. It is timed
   from its start to the end of its last job (not through RQ's burst-mode shutdown, which
   waits up to a second for its pub/sub thread). Comments per second of that ÷
-  `analysis.sentiment.score` in a plain loop over the same comments, in the same process
-  right after. Every event must end processed and every comment scored.
+  `analysis.sentiment.score` in a plain loop over the same comments, in the same process,
+  once right before the worker and once right after; the baseline is the mean of the two,
+  so a machine that speeds up or slows down during the run moves both sides alike. Before
+  any of it, each distinct comment is scored once, untimed: the analyzer's word caches are
+  then as warm for the worker as for the loop, as in a worker that has been running.
+  Every event must end processed and every comment scored.
 - **analyzer** — `analysis.sentiment.score` comments per second ÷ `TextBlob(text).sentiment`
   on the labelled domain comments (the demo comments if that file is missing), in alternating
   rounds; each side's best round counts (the one least disturbed by other load). The hostile

@@ -30,7 +30,7 @@ class Sizes:
     page_requests: int
 
 
-FULL = Sizes(1500, 100, 4, 5, 10_000, 1_000_000, 40)
+FULL = Sizes(3000, 500, 4, 5, 10_000, 1_000_000, 40)
 QUICK = Sizes(400, 40, 4, 3, 10_000, 100_000, 15)
 
 
