@@ -119,25 +119,6 @@ def session_scope(url: str) -> Iterator[Session]:
             raise
 
 
-def insert_missing_many(
-    session: Session, model: Any, keys: tuple[str, ...], rows: list[dict[str, object]]
-) -> None:
-    """`insert_missing` for many rows in one statement where the dialect allows it."""
-    if not rows:
-        return
-    upsert_insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
-        session.get_bind().dialect.name
-    )
-    if upsert_insert is None:
-        for row in rows:
-            insert_missing(session, model, keys, **row)
-        return
-    # executemany, not one multi-row VALUES: compiling a 200-row VALUES clause costs more
-    # than the insert itself.
-    statement = upsert_insert(model).on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement, rows)
-
-
 def insert_missing(session: Session, model: Any, keys: tuple[str, ...], **values: object) -> None:
     """INSERT a row unless one with the same `keys` exists, without failing the transaction.
 

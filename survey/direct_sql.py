@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
 Processor = Callable[[Any], Any] | None
@@ -33,19 +35,23 @@ class _Plan:
     sql: str
     # Per bind parameter: name, converter, default.
     binds: tuple[tuple[str, Processor, Any], ...]
-    # The order a positional SQL text wants them in (a name may come twice); None if named.
-    order: tuple[str, ...] | None
+    # The same in the order a positional SQL text wants them (a name may come twice); None
+    # if the SQL text names them.
+    positional: tuple[tuple[str, Processor, Any], ...] | None
     row: type | None
     columns: tuple[Processor, ...]
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = {
-            name: process(given.get(name, fixed)) if process else given.get(name, fixed)
-            for name, process, fixed in self.binds
-        }
-        if self.order is None:
-            return values
-        return [values[name] for name in self.order]
+        get = given.get
+        if self.positional is None:
+            return {
+                name: process(get(name, fixed)) if process else get(name, fixed)
+                for name, process, fixed in self.binds
+            }
+        return [
+            process(get(name, fixed)) if process else get(name, fixed)
+            for name, process, fixed in self.positional
+        ]
 
     def make_row(self, raw: Sequence[Any]) -> Any:
         assert self.row is not None
@@ -75,7 +81,9 @@ def _plan(statement: ClauseElement, dialect: Dialect) -> _Plan:
     returned = list(getattr(statement, "exported_columns", ()))
     row = namedtuple("Row", [c.key for c in returned]) if returned else None  # type: ignore[misc]
     columns = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned)
-    return _Plan(compiled.string, binds, order, row, columns)
+    by_name = {bind[0]: bind for bind in binds}
+    positional = tuple(by_name[name] for name in order) if order is not None else None
+    return _Plan(compiled.string, binds, positional, row, columns)
 
 
 class Direct:
@@ -93,26 +101,27 @@ class Direct:
 
 
 class Connection:
-    """One pooled DB-API connection, checked out for a unit of work."""
+    """A DB-API connection: checked out of the pool for a unit of work (`connect`, `kept`),
+    or a session's own, to run statements in its transaction (`within`)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, raw: PoolProxiedConnection) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._errors = self.dialect.loaded_dbapi.Error
         self.invalidated = False
+        self._raw = raw
+        self._cursor = raw.cursor()
+
+    @classmethod
+    def checkout(cls, engine: Engine) -> Connection:
+        """A connection from the engine's pool; close it to give it back."""
         try:
-            self._raw = engine.raw_connection()
-        except self._errors as error:
+            raw = engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as error:
             # The pool lets a failed connect through as the driver's own error.
-            raise exc.DBAPIError.instance(
-                None,
-                None,
-                error,
-                self._errors,
-                connection_invalidated=self.dialect.is_disconnect(error, None, None),
-                dialect=self.dialect,
-            ) from error
-        self._cursor = self._raw.cursor()
+            dropped = engine.dialect.is_disconnect(error, None, None)
+            raise _translated(engine.dialect, error, None, None, dropped) from error
+        return cls(engine, raw)
 
     def _failed(self, error: Exception, sql: str, params: object) -> exc.DBAPIError:
         """The SQLAlchemy exception for a DB-API error; a dropped connection is invalidated."""
@@ -120,14 +129,7 @@ class Connection:
         if dropped:
             self._raw.invalidate(error)
             self.invalidated = True
-        return exc.DBAPIError.instance(
-            sql,
-            params,  # type: ignore[arg-type]
-            error,
-            self._errors,
-            connection_invalidated=dropped,
-            dialect=self.dialect,
-        )
+        return _translated(self.dialect, error, sql, params, dropped)
 
     def execute(self, statement: Direct, params: Mapping[str, Any] | None = None) -> int:
         """Run a statement; returns the number of rows it changed."""
@@ -139,14 +141,16 @@ class Connection:
             raise self._failed(error, plan.sql, values) from error
         return int(self._cursor.rowcount)
 
-    def execute_many(self, statement: Direct, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run a statement once per parameter set, in one call."""
+    def execute_many(self, statement: Direct, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run a statement once per parameter set, in one call; returns the rows changed."""
         plan = statement.plan(self.dialect)
         values = [plan.parameters(row) for row in rows]
         try:
             self._cursor.executemany(plan.sql, values)
         except self._errors as error:
             raise self._failed(error, plan.sql, values) from error
+        # Both drivers sum the executions' counts.
+        return int(self._cursor.rowcount)
 
     def first(self, statement: Direct, params: Mapping[str, Any] | None = None) -> Any:
         """The first row a SELECT (or RETURNING) gives, as a named tuple; None if none."""
@@ -181,10 +185,35 @@ class Connection:
             self._raw.close()
 
 
+def _translated(
+    dialect: Dialect, error: Exception, sql: str | None, params: object, dropped: bool
+) -> exc.DBAPIError:
+    return exc.DBAPIError.instance(
+        sql,  # type: ignore[arg-type]
+        params,  # type: ignore[arg-type]
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dropped,
+        dialect=dialect,
+    )
+
+
+def within(session: Session) -> Connection:
+    """The session's connection, to run statements in its transaction.
+
+    The session commits or rolls back; the connection stays the session's (never close it).
+
+    For a worker's batch statements over hundreds of rows, where SQLAlchemy's per-row
+    parameter handling costs more than the database's work.
+    """
+    connection = session.connection()
+    return Connection(connection.engine, connection.connection)
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A connection for one unit of work; anything not committed is rolled back."""
-    conn = Connection(engine)
+    conn = Connection.checkout(engine)
     try:
         yield conn
     finally:
@@ -214,7 +243,7 @@ def kept(engine: Engine) -> Iterator[Connection]:
     by_engine = _kept_by_engine()
     conn = by_engine.get(engine)
     if conn is None:
-        conn = by_engine[engine] = Connection(engine)
+        conn = by_engine[engine] = Connection.checkout(engine)
     try:
         yield conn
     finally:

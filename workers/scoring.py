@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from analysis import sentiment, trends
-from survey import db
+from survey import db, direct_sql
 from survey.measures import LESSONS_TEMPLATE
 from survey.models import (
     Answer,
@@ -115,9 +115,17 @@ _RATINGS = (
     .where(_questions.c.kind == QuestionKind.scale_1_5)
     .where(_questions.c.dimension != Dimension.other)
 )
-_UPDATE_POINT = update(_trends).where(
-    _trends.c.relationship_id == bindparam("b_relationship_id"),
-    _trends.c.wave_id == bindparam("b_wave_id"),
+# What recomputing writes to a trend point.
+POINT_COLUMNS = (*TREND_DIMENSIONS, "sentiment", "answers", "updated_at")
+# The three statements that write a row per response or per point run on the DB-API cursor
+# (`direct_sql`): SQLAlchemy's per-row parameter handling took longer than SQLite's work.
+_UPDATE_POINT = direct_sql.Direct(
+    update(_trends)
+    .where(
+        _trends.c.relationship_id == bindparam("b_relationship_id"),
+        _trends.c.wave_id == bindparam("b_wave_id"),
+    )
+    .values({name: bindparam(name) for name in POINT_COLUMNS})
 )
 
 
@@ -169,24 +177,41 @@ def _write_scores(session: Session, readings: list[dict[str, object]]) -> int:
     if not readings:
         return 0
     statement = _score_upsert(session.get_bind().dialect.name)
-    return len(session.execute(statement, readings).all())
+    # An upsert whose WHERE turns the update down changes no row, and is not counted.
+    return direct_sql.within(session).execute_many(statement, readings)
+
+
+def _upsert_insert(dialect: str) -> Callable[..., Any]:
+    if dialect not in _UPSERT_INSERT:
+        raise RuntimeError(f"scoring needs SQLite or PostgreSQL, not {dialect}")
+    return _UPSERT_INSERT[dialect]
 
 
 @cache
-def _score_upsert(dialect: str) -> Any:
-    if dialect not in _UPSERT_INSERT:
-        raise RuntimeError(f"scoring needs SQLite or PostgreSQL, not {dialect}")
-    statement = _UPSERT_INSERT[dialect](_scores)
+def _score_upsert(dialect: str) -> direct_sql.Direct:
+    columns = ("response_id", *SCORE_COLUMNS)
+    statement = _upsert_insert(dialect)(_scores).values({c: bindparam(c) for c in columns})
     new = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[_scores.c.response_id],
-        set_={name: new[name] for name in SCORE_COLUMNS},
-        where=(new.scored_revision > _scores.c.scored_revision)
-        | (
-            (new.scored_revision == _scores.c.scored_revision)
-            & (new.analyzer_version != _scores.c.analyzer_version)
-        ),
-    ).returning(_scores.c.response_id)
+    return direct_sql.Direct(
+        statement.on_conflict_do_update(
+            index_elements=[_scores.c.response_id],
+            set_={name: new[name] for name in SCORE_COLUMNS},
+            where=(new.scored_revision > _scores.c.scored_revision)
+            | (
+                (new.scored_revision == _scores.c.scored_revision)
+                & (new.analyzer_version != _scores.c.analyzer_version)
+            ),
+        )
+    )
+
+
+@cache
+def _insert_missing_points(dialect: str) -> direct_sql.Direct:
+    columns = ("relationship_id", "wave_id", "wave_closes_at", "answers", "updated_at")
+    statement = _upsert_insert(dialect)(_trends).values({c: bindparam(c) for c in columns})
+    return direct_sql.Direct(
+        statement.on_conflict_do_nothing(index_elements=["relationship_id", "wave_id"])
+    )
 
 
 def _score_values(comment: str, revision: datetime) -> dict[str, object]:
@@ -227,7 +252,7 @@ def recompute_trends(session: Session, pairs: Iterable[Pair]) -> list[TrendPoint
     _lock_points(session, keys, closes, now)
     ratings, polarities = _read_pairs(session, keys)
     values = [_point_values(ratings.get(key, {}), polarities.get(key, [])) for key in keys]
-    session.execute(
+    direct_sql.within(session).execute_many(
         _UPDATE_POINT,
         [
             {"b_relationship_id": r, "b_wave_id": w, **point, "updated_at": now}
@@ -248,10 +273,8 @@ def _lock_points(
     So concurrent recomputes queue up and the last one reads everything committed before
     it. Points of the same relationships in the same waves are locked too, harmlessly.
     """
-    db.insert_missing_many(
-        session,
-        _trends,
-        ("relationship_id", "wave_id"),
+    direct_sql.within(session).execute_many(
+        _insert_missing_points(session.get_bind().dialect.name),
         [
             {
                 "relationship_id": r,

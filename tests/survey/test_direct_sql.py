@@ -14,16 +14,17 @@ from tests.builders import make_invited
 _outbox = OutboxEvent.__table__  # type: ignore[attr-defined]
 _waves = Wave.__table__  # type: ignore[attr-defined]
 
-INSERT_EVENT = direct_sql.Direct(
-    insert(_outbox)
-    .values(
-        id=bindparam("id"),
-        kind=bindparam("kind"),
-        payload=bindparam("payload"),
-        created_at=bindparam("now", type_=_outbox.c.created_at.type),
-    )
-    .returning(_outbox.c.id, _outbox.c.created_at, _outbox.c.attempts)
+_insert_event = insert(_outbox).values(
+    id=bindparam("id"),
+    kind=bindparam("kind"),
+    payload=bindparam("payload"),
+    created_at=bindparam("now", type_=_outbox.c.created_at.type),
 )
+INSERT_EVENT = direct_sql.Direct(
+    _insert_event.returning(_outbox.c.id, _outbox.c.created_at, _outbox.c.attempts)
+)
+# Without RETURNING, for executemany (which returns no rows).
+INSERT_EVENT_MANY = direct_sql.Direct(_insert_event)
 WAVE = direct_sql.Direct(
     select(_waves.c.status, _waves.c.closes_at).where(_waves.c.id == bindparam("wave_id"))
 )
@@ -94,5 +95,25 @@ def test_an_unreachable_database_is_an_operational_error(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'no-such-directory' / 'rapport.db'}"
     with pytest.raises(OperationalError):
-        direct_sql.Connection(db.get_engine(url))
+        direct_sql.Connection.checkout(db.get_engine(url))
     db.dispose_engines()
+
+
+def test_within_a_session_statements_share_its_transaction(database_url):
+    engine = db.get_engine(database_url)
+    rows = [
+        {"id": i, "kind": "response.submitted", "payload": {"n": i}, "now": utcnow()}
+        for i in (21, 22, 23)
+    ]
+    with Session(engine) as session:
+        assert direct_sql.within(session).execute_many(INSERT_EVENT_MANY, rows) == 3
+        # The session sees them before commit: one transaction, one connection.
+        assert session.get(OutboxEvent, 22) is not None
+        session.rollback()
+    with Session(engine) as session:
+        assert session.get(OutboxEvent, 22) is None  # rolled back with the session
+        direct_sql.within(session).execute_many(INSERT_EVENT_MANY, rows[:1])
+        session.commit()
+    with Session(engine) as session:
+        event = session.get(OutboxEvent, 21)
+        assert event is not None and event.payload == {"n": 21}
