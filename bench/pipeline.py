@@ -40,9 +40,10 @@ def _worker_run(env: Mapping[str, str], log: Path, *args: str) -> dict:
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
-def run(env: Mapping[str, str], *, logs: Path) -> PipelineResult:
-    """Drain the queues with one worker, then measure the analyzer alone in a fresh process."""
-    report = _worker_run(env, logs / "worker.log")
+def run(env: Mapping[str, str], *, rounds: int, logs: Path) -> PipelineResult:
+    """Drain the queues with one worker `rounds` times, then the analyzer alone in a fresh
+    process (for its memory)."""
+    report = _worker_run(env, logs / "worker.log", "--rounds", str(rounds))
     if report["pending"]:
         raise RuntimeError(f"the worker left {report['pending']} events unprocessed")
     if report["scored"] != report["comments"]:

@@ -39,13 +39,15 @@ meaningful. Wall-clock numbers on their own are only context.
   mode on that Redis) runs them end to end: claim outbox events in batches, score each
   comment, write the scores, recompute the trend points and evaluate alerts. It is timed
   from its start to the end of its last job (not through RQ's burst-mode shutdown, which
-  waits up to a second for its pub/sub thread). Comments per second of that ÷
-  `analysis.sentiment.score` in a plain loop over the same comments, in the same process,
-  once right before the worker and once right after; the baseline is the mean of the two,
+  waits up to a second for its pub/sub thread). The drain runs three times: before the
+  second and third, the scores and trend points are deleted, every event is made pending
+  again and a drain job is requested, so each round does the same work. Comments per
+  second of the three ÷ `analysis.sentiment.score` in a plain loop over the same comments
+  in the same process, run before, between and after the drains (four loops, averaged),
   so a machine that speeds up or slows down during the run moves both sides alike. Before
   any of it, each distinct comment is scored once, untimed: the analyzer's word caches are
   then as warm for the worker as for the loop, as in a worker that has been running.
-  Every event must end processed and every comment scored.
+  After every round, every event must be processed and every comment scored.
 - **analyzer** — `analysis.sentiment.score` comments per second ÷ `TextBlob(text).sentiment`
   on the labelled domain comments (the demo comments if that file is missing), in alternating
   rounds; each side's best round counts (the one least disturbed by other load). The hostile

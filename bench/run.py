@@ -24,14 +24,15 @@ class Sizes:
     posts: int
     warmup_posts: int
     client_threads: int
+    drain_rounds: int
     analyzer_rounds: int
     small_answers: int
     large_answers: int
     page_requests: int
 
 
-FULL = Sizes(3000, 500, 4, 5, 10_000, 1_000_000, 40)
-QUICK = Sizes(400, 40, 4, 3, 10_000, 100_000, 15)
+FULL = Sizes(3000, 500, 4, 3, 5, 10_000, 1_000_000, 40)
+QUICK = Sizes(400, 40, 4, 2, 3, 10_000, 100_000, 15)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def run_capture_and_pipeline(
     out.facts["bare_rss"] = str(got.bare_peak_rss_kib)
     if not pipeline_too:
         return
-    done = pipeline.run(env, logs=workdir)
+    done = pipeline.run(env, rounds=sizes.drain_rounds, logs=workdir)
     out.rows.append(
         _ratio_row(
             "pipeline: comments scored + aggregated by one RQ worker",
@@ -115,7 +116,10 @@ def run_capture_and_pipeline(
             0.5,
         )
     )
-    out.facts["pipeline"] = f"{done.comments:,} comments from {done.jobs:,} queued jobs"
+    out.facts["pipeline"] = (
+        f"{done.comments:,} comments from {done.jobs:,} queued jobs, drained "
+        f"{sizes.drain_rounds} times between {sizes.drain_rounds + 1} plain loops"
+    )
     out.rows.append(
         Row(
             "peak memory: RQ worker process",

@@ -1,12 +1,16 @@
-"""One worker process, timed: `python -m bench.worker_run [--baseline-only]` prints a JSON line.
+"""One worker process, timed: `python -m bench.worker_run [--rounds N | --baseline-only]`.
+
+It prints one JSON line.
 
 By default it warms up as `rapport worker` does and scores each distinct comment once, so
 that the analyzer's word caches are as warm as in a worker that has been running (for both
-sides alike). Then, timed: the comments in a plain loop, every queued job drained by an RQ
-SimpleWorker in burst mode, and the plain loop again. The baseline is the mean of the two
-loops, which cancels a machine that speeds up or slows down steadily during the run. With
---baseline-only it imports only the analyzer and runs just the loop, so its memory
-high-water mark is what the analyzer alone needs.
+sides alike). Then, timed, the plain loop over the comments and the worker's drain take
+turns: loop, drain, loop, drain, ... loop. The first drain runs the jobs the capture run
+queued; before each further one, what a drain wrote is undone (`undo_drain`) and a drain
+job requested again, so every round does the same work. The baseline is the mean of the
+loops, which bracket every drain: a machine that speeds up or slows down during the run
+moves both sides alike. With --baseline-only it imports only the analyzer and runs the
+loop once, so its memory high-water mark is what the analyzer alone needs.
 """
 
 from __future__ import annotations
@@ -77,26 +81,56 @@ def plain_loop(comments: list[str]) -> float:
     return time.perf_counter() - began
 
 
+def undo_drain(database_url: str, redis_url: str) -> None:
+    """Put the outbox back as capture left it (scores and trend points gone, every event
+    pending) and ask for a drain job, as the last submission did."""
+    from survey import events, outbox
+
+    with _connect(database_url) as conn:
+        conn.execute("DELETE FROM comment_score")
+        conn.execute("DELETE FROM relationship_trend")
+        conn.execute("UPDATE outbox_event SET processed_at = NULL, claimed_at = NULL")
+        last = conn.execute("SELECT max(id) FROM outbox_event").fetchone()[0]
+    if not outbox.request_drain(redis_url, events.RESPONSE_SUBMITTED.queue, last):
+        raise RuntimeError("could not request a drain job")
+
+
 def main() -> None:
-    """Drain (unless --baseline-only) between two plain loops; print one JSON line."""
+    """Drain (unless --baseline-only) between plain loops; print one JSON line."""
     database_url = os.environ["RAPPORT_DATABASE_URL"]
     comments = stored_comments(database_url)
     report: dict[str, float] = {"comments": len(comments)}
     if "--baseline-only" in sys.argv[1:]:
         report["baseline_seconds"] = plain_loop(comments)
         report["peak_rss_kib"] = peak_rss_kib(os.getpid())
-    else:
-        from analysis import sentiment
-        from workers import warmup
+        sys.stdout.write(json.dumps(report) + "\n")
+        return
+    from analysis import sentiment
+    from workers import warmup
 
-        warmup.preload()
-        for text in set(comments):
-            sentiment.score(text)
-        before = plain_loop(comments)
-        report.update(drain(database_url, os.environ["RAPPORT_REDIS_URL"]))
-        # The worker's own high-water mark, before the second loop runs in this process.
-        report["peak_rss_kib"] = peak_rss_kib(os.getpid())
-        report["baseline_seconds"] = (before + plain_loop(comments)) / 2
+    redis_url = os.environ["RAPPORT_REDIS_URL"]
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 1
+    warmup.preload()
+    for text in set(comments):
+        sentiment.score(text)
+    loops = [plain_loop(comments)]
+    drains = []
+    for turn in range(rounds):
+        if turn:
+            undo_drain(database_url, redis_url)
+        drains.append(drain(database_url, redis_url))
+        # The worker's own high-water mark, before the next loop runs in this process.
+        report["peak_rss_kib"] = max(report.get("peak_rss_kib", 0), peak_rss_kib(os.getpid()))
+        loops.append(plain_loop(comments))
+    report.update(
+        jobs=drains[0]["jobs"],
+        rounds=rounds,
+        # Per round, so that comments / seconds is the worker's rate.
+        seconds=sum(d["seconds"] for d in drains) / rounds,
+        baseline_seconds=sum(loops) / len(loops),
+        pending=max(d["pending"] for d in drains),
+        scored=min(d["scored"] for d in drains),
+    )
     sys.stdout.write(json.dumps(report) + "\n")
 
 

@@ -16,6 +16,7 @@ TINY = run.Sizes(
     posts=24,
     warmup_posts=6,
     client_threads=2,
+    drain_rounds=2,
     analyzer_rounds=1,
     small_answers=1_500,
     large_answers=3_000,
