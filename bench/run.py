@@ -117,7 +117,8 @@ def run_capture_and_pipeline(
         )
     )
     out.facts["pipeline"] = (
-        f"{done.comments:,} comments from {done.jobs:,} queued jobs, drained "
+        f"{done.comments:,} comments from {done.jobs:,} queued "
+        f"job{'' if done.jobs == 1 else 's'}, drained "
         f"{sizes.drain_rounds} times between {sizes.drain_rounds + 1} plain loops"
     )
     out.rows.append(
