@@ -120,11 +120,10 @@ def main() -> None:
             undo_drain(database_url, redis_url)
         drains.append(drain(database_url, redis_url))
         # The worker's own high-water mark, before the next loop runs in this process.
-        report["peak_rss_kib"] = max(report.get("peak_rss_kib", 0), peak_rss_kib(os.getpid()))
+        report["peak_rss_kib"] = peak_rss_kib(os.getpid())
         loops.append(plain_loop(comments))
     report.update(
         jobs=drains[0]["jobs"],
-        rounds=rounds,
         # Per round, so that comments / seconds is the worker's rate.
         seconds=sum(d["seconds"] for d in drains) / rounds,
         baseline_seconds=sum(loops) / len(loops),

@@ -5,19 +5,19 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
-from sqlmodel import Session
+from sqlalchemy.engine import make_url
 
 from survey import db
 
 
 def _hold_a_turn(url: str, started, release) -> None:  # type: ignore[no-untyped-def]
-    with Session(db.get_engine(url)) as session, db.writer_turn(session.get_bind().url):
+    with db.writer_turn(make_url(url)):
         started.set()
         release.wait(30)
 
 
 def _take_a_turn(url: str, entered: threading.Event) -> None:
-    with Session(db.get_engine(url)) as session, db.writer_turn(session.get_bind().url):
+    with db.writer_turn(make_url(url)):
         entered.set()
 
 
@@ -51,7 +51,7 @@ def test_threads_of_one_process_take_turns_too(tmp_path):
     let_go = threading.Event()
 
     def hold() -> None:
-        with Session(db.get_engine(url)) as session, db.writer_turn(session.get_bind().url):
+        with db.writer_turn(make_url(url)):
             first_inside.set()
             let_go.wait(30)
 
